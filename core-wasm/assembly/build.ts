@@ -1,0 +1,245 @@
+// Snapshot builder. The host streams entries in chunks through a staging buffer
+// (addEntries), then finishBuild() lays out the whole snapshot in one allocation:
+// count pass, prefix sums, fill pass, so entries end up grouped by collapsed plate
+// without a sort. Runs once per hotlist version, off the hot path.
+import { alloc } from './memory';
+import { normalize, outKey, collapseKey, isJunk, keyLength, setClassMap, STATUS_OK, STATUS_JUNK } from './codec';
+import { bloomAdd } from './bloom';
+import { insertCount, countsToEnds, takeFromBack, find } from './table';
+import { variantsOf, VARIANTS } from './variants';
+import {
+  HEADER_BYTES, MAGIC, TIER_FUZZY, attachAt, hset,
+  H_MAGIC, H_ENTRIES, H_TAB_BITS, H_OFF_KEY, H_OFF_STATE, H_OFF_TIERS, H_OFF_ORIG,
+  H_OFF_TAB_KEYS, H_OFF_TAB_START, H_BLOOM_BLOCKS, H_BLOOM_K, H_OFF_BLOOM, H_FZ_BITS,
+  H_OFF_FZ_KEYS, H_OFF_FZ_START, H_OFF_FZ_POST, H_FZ_POSTINGS, H_FZ_BLOOM_BLOCKS,
+  H_OFF_FZ_BLOOM, H_MAX_DIST, H_MISMATCH_MATCH, H_OFF_CLASSMAP, H_SIZE, H_UNIQUE_KEYS,
+  H_DUPLICATES, H_FZ_ENTRIES, H_FZ_UNIQUE,
+} from './snapshot';
+
+// Entry staging record, 32 bytes (same shape as a read record):
+//   0..23 raw plate bytes | 24 length | 25 tier mask | 26 state u16 | 28 list id u32
+export const ENTRY_RECORD: usize = 32;
+
+let cap: u32 = 0;
+let added: u32 = 0;
+let classIn: usize = 0;
+let tKey: usize = 0;
+let tState: usize = 0;
+let tTiers: usize = 0;
+let tList: usize = 0;
+let tSlot: usize = 0;
+
+/** Prepares to receive `n` entries; `classMap` holds 64 bytes (code -> representative). */
+export function beginBuild(n: u32, classMap: usize): bool {
+  cap = n;
+  added = 0;
+  classIn = classMap;
+  setClassMap(classMap);
+  const m: usize = n > 0 ? <usize>n : 1;
+  tKey = alloc(m << 3);
+  tState = alloc(m << 1);
+  tTiers = alloc(m);
+  tList = alloc(m << 2);
+  tSlot = alloc(m << 2);
+  return tKey != 0 && tState != 0 && tTiers != 0 && tList != 0 && tSlot != 0;
+}
+
+/** Normalizes `count` staged entries; writes one status byte each. Returns entries taken. */
+export function addEntries(input: usize, count: u32, status: usize): u32 {
+  let i: u32 = 0;
+  for (; i < count && added < cap; i++) {
+    const rec = input + <usize>i * ENTRY_RECORD;
+    let st = normalize(rec, <i32>load<u8>(rec + 24));
+    const at = <usize>added;
+    store<u64>(tKey + (at << 3), 0);
+    store<u8>(tTiers + at, 0);
+    if (st == STATUS_OK && isJunk(outKey)) st = STATUS_JUNK;
+    if (st == STATUS_OK) {
+      store<u64>(tKey + (at << 3), outKey);
+      store<u8>(tTiers + at, load<u8>(rec + 25));
+      store<u16>(tState + (at << 1), load<u16>(rec + 26));
+      store<u32>(tList + (at << 2), load<u32>(rec + 28));
+    }
+    store<u8>(status + <usize>i, st);
+    added++;
+  }
+  return i;
+}
+
+function bitsFor(n: u64): u32 {
+  // Smallest power of two with load factor at most 0.7.
+  let bits: u32 = 4;
+  while (((<u64>1 << <u64>bits) * 7) / 10 < n) bits++;
+  return bits;
+}
+
+// @ts-ignore: decorator
+@inline
+function align(x: usize): usize {
+  return (x + 63) & ~<usize>63;
+}
+
+function bloomBlocksFor(keys: u64, bitsPerKey16: u32): u32 {
+  const bits = (keys * <u64>bitsPerKey16) >> 4;
+  const blocks = <u32>((bits + 511) >> 9);
+  return blocks > 0 ? blocks : 1;
+}
+
+/**
+ * Builds the snapshot from the entries added so far. `bitsPerKey16` is the prefilter size
+ * in sixteenths of a bit per key. Returns its address (0 when out of memory).
+ */
+export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMatch: bool): usize {
+  const n = added;
+  let valid: u32 = 0;
+  let fzEntries: u32 = 0;
+  let fzTotal: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const t = load<u8>(tTiers + <usize>i);
+    if (t == 0) continue;
+    valid++;
+    if (maxDist > 0 && (t & TIER_FUZZY) != 0) {
+      fzEntries++;
+      const ck = collapseKey(load<u64>(tKey + (<usize>i << 3)));
+      fzTotal += <u64>variantsOf(ck, keyLength(ck), maxDist);
+    }
+  }
+  const tabBits = bitsFor(<u64>valid);
+  const tabCap = <u32>1 << tabBits;
+  const blocks = bloomBlocksFor(<u64>valid, bitsPerKey16);
+  const fzBits: u32 = fzEntries > 0 ? bitsFor(fzTotal) : 0;
+  const fzCap: u32 = fzEntries > 0 ? <u32>1 << fzBits : 0;
+  const fzBlocks: u32 = fzEntries > 0 ? bloomBlocksFor(fzTotal, bitsPerKey16) : 0;
+
+  let off: usize = HEADER_BYTES;
+  const oClass = off; off = align(off + 64);
+  const oKey = off; off = align(off + (<usize>valid << 3));
+  const oState = off; off = align(off + (<usize>valid << 1));
+  const oTiers = off; off = align(off + <usize>valid);
+  const oOrig = off; off = align(off + (<usize>valid << 2));
+  const oTabKeys = off; off = align(off + (<usize>tabCap << 3));
+  const oTabStart = off; off = align(off + ((<usize>tabCap + 1) << 2));
+  const oBloom = off; off = align(off + (<usize>blocks << 6));
+  const oFzKeys = off; off = align(off + (<usize>fzCap << 3));
+  const oFzStart = off; off = align(off + (fzCap > 0 ? (<usize>fzCap + 1) << 2 : 0));
+  const oFzPost = off; off = align(off + (<usize>fzTotal << 2));
+  const oFzBloom = off; off = align(off + (<usize>fzBlocks << 6));
+  const size = off;
+  const b = alloc(size);
+  if (b == 0) return 0;
+
+  memory.copy(b + oClass, classIn, 64);
+  const eKey = b + oKey, eState = b + oState, eTiers = b + oTiers, eOrig = b + oOrig;
+  const tk = b + oTabKeys, ts = b + oTabStart;
+
+  // Count pass: one slot per collapsed plate.
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u8>(tTiers + <usize>i) == 0) continue;
+    const ck = collapseKey(load<u64>(tKey + (<usize>i << 3)));
+    store<u32>(tSlot + (<usize>i << 2), insertCount(tk, ts, tabBits, ck));
+  }
+  countsToEnds(ts, tabCap);
+  // Fill pass, backwards, so each group keeps the entries' input order.
+  const list = tSlot; // free after the fill pass: reused as position -> list id
+  for (let i = <i32>n - 1; i >= 0; i--) {
+    const at = <usize>i;
+    if (load<u8>(tTiers + at) == 0) continue;
+    const pos = <usize>takeFromBack(ts, load<u32>(tSlot + (at << 2)));
+    store<u64>(eKey + (pos << 3), load<u64>(tKey + (at << 3)));
+    store<u16>(eState + (pos << 1), load<u16>(tState + (at << 1)));
+    store<u8>(eTiers + pos, load<u8>(tTiers + at));
+    store<u32>(eOrig + (pos << 2), <u32>i);
+  }
+  for (let pos: u32 = 0; pos < valid; pos++) {
+    const orig = load<u32>(eOrig + (<usize>pos << 2));
+    store<u32>(list + (<usize>pos << 2), load<u32>(tList + (<usize>orig << 2)));
+  }
+
+  // Merge duplicates (same plate, state and list) into the first; mark the rest tier 0.
+  let dups: u32 = 0;
+  let unique: u32 = 0;
+  for (let s: u32 = 0; s < tabCap; s++) {
+    const k0 = load<u64>(tk + (<usize>s << 3));
+    if (k0 == 0) continue;
+    unique++;
+    bloomAdd(b + oBloom, blocks, k, k0);
+    const lo = load<u32>(ts + (<usize>s << 2));
+    const hi = load<u32>(ts + (<usize>(s + 1) << 2));
+    for (let a = lo; a < hi; a++) {
+      if (load<u8>(eTiers + <usize>a) == 0) continue;
+      for (let c = a + 1; c < hi; c++) {
+        if (load<u8>(eTiers + <usize>c) == 0) continue;
+        if (load<u64>(eKey + (<usize>a << 3)) == load<u64>(eKey + (<usize>c << 3)) &&
+            load<u16>(eState + (<usize>a << 1)) == load<u16>(eState + (<usize>c << 1)) &&
+            load<u32>(list + (<usize>a << 2)) == load<u32>(list + (<usize>c << 2))) {
+          store<u8>(eTiers + <usize>c, 0);
+          dups++;
+        }
+      }
+    }
+  }
+
+  // Fuzzy index over the deletion variants of the collapsed plates.
+  let fzUnique: u32 = 0;
+  let fzPostings: u32 = 0;
+  fzEntries = 0;
+  if (fzBits > 0) {
+    const fk = b + oFzKeys, fs = b + oFzStart, fp = b + oFzPost;
+    for (let pos: u32 = 0; pos < valid; pos++) {
+      if ((load<u8>(eTiers + <usize>pos) & TIER_FUZZY) == 0) continue;
+      fzEntries++;
+      const ck = collapseKey(load<u64>(eKey + (<usize>pos << 3)));
+      const nv = variantsOf(ck, keyLength(ck), maxDist);
+      for (let v = 0; v < nv; v++) insertCount(fk, fs, fzBits, load<u64>(VARIANTS + (<usize>v << 3)));
+    }
+    countsToEnds(fs, fzCap);
+    fzPostings = load<u32>(fs + (<usize>fzCap << 2));
+    for (let p = <i32>valid - 1; p >= 0; p--) {
+      const pos = <u32>p;
+      if ((load<u8>(eTiers + <usize>pos) & TIER_FUZZY) == 0) continue;
+      const ck = collapseKey(load<u64>(eKey + (<usize>pos << 3)));
+      const nv = variantsOf(ck, keyLength(ck), maxDist);
+      for (let v = nv - 1; v >= 0; v--) {
+        const slot = <u32>find(fk, fzBits, load<u64>(VARIANTS + (<usize>v << 3)));
+        store<u32>(fp + (<usize>takeFromBack(fs, slot) << 2), pos);
+      }
+    }
+    for (let s: u32 = 0; s < fzCap; s++) {
+      const k0 = load<u64>(fk + (<usize>s << 3));
+      if (k0 == 0) continue;
+      fzUnique++;
+      bloomAdd(b + oFzBloom, fzBlocks, k, k0);
+    }
+  }
+
+  hset(b, H_MAGIC, MAGIC);
+  hset(b, H_ENTRIES, valid);
+  hset(b, H_TAB_BITS, tabBits);
+  hset(b, H_OFF_CLASSMAP, <u32>oClass);
+  hset(b, H_OFF_KEY, <u32>oKey);
+  hset(b, H_OFF_STATE, <u32>oState);
+  hset(b, H_OFF_TIERS, <u32>oTiers);
+  hset(b, H_OFF_ORIG, <u32>oOrig);
+  hset(b, H_OFF_TAB_KEYS, <u32>oTabKeys);
+  hset(b, H_OFF_TAB_START, <u32>oTabStart);
+  hset(b, H_BLOOM_BLOCKS, blocks);
+  hset(b, H_BLOOM_K, k);
+  hset(b, H_OFF_BLOOM, <u32>oBloom);
+  hset(b, H_FZ_BITS, fzBits);
+  hset(b, H_OFF_FZ_KEYS, <u32>oFzKeys);
+  hset(b, H_OFF_FZ_START, <u32>oFzStart);
+  hset(b, H_OFF_FZ_POST, <u32>oFzPost);
+  hset(b, H_FZ_POSTINGS, fzPostings);
+  hset(b, H_FZ_BLOOM_BLOCKS, fzBlocks);
+  hset(b, H_OFF_FZ_BLOOM, <u32>oFzBloom);
+  hset(b, H_MAX_DIST, <u32>maxDist);
+  hset(b, H_MISMATCH_MATCH, mismatchMatch ? 1 : 0);
+  hset(b, H_SIZE, <u32>size);
+  hset(b, H_UNIQUE_KEYS, unique);
+  hset(b, H_DUPLICATES, dups);
+  hset(b, H_FZ_ENTRIES, fzEntries);
+  hset(b, H_FZ_UNIQUE, fzUnique);
+  attachAt(b);
+  setClassMap(b + oClass);
+  return b;
+}

@@ -1,0 +1,42 @@
+// Exports of the platesieve core. Layouts are documented in snapshot.ts (the compiled
+// hotlist) and match.ts (the batch ABI); docs/architecture.md has both.
+import { alloc, usedBytes } from './memory';
+import { attachAt, H_SIZE, hget } from './snapshot';
+import { setClassMap } from './codec';
+import { H_OFF_CLASSMAP } from './snapshot';
+
+export { alloc, usedBytes };
+export { beginBuild, addEntries, finishBuild } from './build';
+export { matchBatch, emptyBatch, prefilterProbe, getProbeNegatives } from './match';
+import { resumeAt as _resumeAt, truncated as _truncated } from './match';
+
+/** Attaches a snapshot copied to `b` (from another instance). */
+export function attach(b: usize): bool {
+  if (!attachAt(b)) return false;
+  setClassMap(b + hget(b, H_OFF_CLASSMAP));
+  return true;
+}
+
+export function snapshotSize(b: usize): u32 {
+  return hget(b, H_SIZE);
+}
+
+export function getResumeAt(): u32 {
+  return _resumeAt;
+}
+
+export function getTruncated(): u32 {
+  return _truncated;
+}
+
+/** 64-bit hash of a region (multiply-xor over words): labels a hotlist version by its tables. */
+export function hashRegion(ptr: usize, len: usize): u64 {
+  let h: u64 = 0x243f6a8885a308d3 ^ <u64>len;
+  const end = ptr + (len & ~<usize>7);
+  for (let p = ptr; p < end; p += 8) {
+    h = (h ^ load<u64>(p)) * 0x9e3779b97f4a7c15;
+    h ^= h >> 29;
+  }
+  for (let p = end; p < ptr + len; p++) h = (h ^ <u64>load<u8>(p)) * 0x100000001b3;
+  return h ^ (h >> 32);
+}

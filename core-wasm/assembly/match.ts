@@ -1,0 +1,187 @@
+// The hot path: one call matches a whole batch of reads laid out by the host.
+//
+//   input record, 32 bytes per query (a read's plate or one of its OCR candidates):
+//   +------------------------------+--------+------+----------+----------------+
+//   | raw plate bytes (Latin-1) 24 | len u8 | -    | state u16| host tag u32   |
+//   +------------------------------+--------+------+----------+----------------+
+//   0                              24       25     26         28               32
+//
+//   status: u8 per query (STATUS_* in codec.ts)
+//
+//   result record, 16 bytes per (query, entry) hit:
+//   +------------+--------------+---------+---------+----------+----+----------------+
+//   | query u32  | entry u32    | tier u8 | dist u8 | flags u8 | -  | position u32   |
+//   +------------+--------------+---------+---------+----------+----+----------------+
+//   0            4              8         9         10         11   12               16
+//
+// Nothing is allocated and nothing throws: bad plates get a status, the host dead-letters.
+import { normalize, outKey, outCKey, outLen, collapseKey, STATUS_OK } from './codec';
+import { bloomHas } from './bloom';
+import { find } from './table';
+import { variantsOf, VARIANTS } from './variants';
+import { boundedDistance } from './distance';
+import {
+  TIER_EXACT, TIER_OCR, TIER_FUZZY, nEntries, entryKey, entryState, entryTiers, entryOrig,
+  tabBits, tabKeys, tabStart, bloom, bloomBlocks, bloomK, fzBits, fzKeys, fzStart, fzPost,
+  fzBloom, fzBloomBlocks, maxDist, mismatchMatch,
+} from './snapshot';
+
+export const QUERY_RECORD: usize = 32;
+export const RESULT_RECORD: usize = 16;
+export const FLAG_STATE_MISMATCH: u8 = 1;
+
+/** Index of the first query not (fully) processed by the last matchBatch call. */
+export let resumeAt: u32 = 0;
+/** Queries whose hits did not fit an empty result buffer (their extra hits were dropped). */
+export let truncated: u32 = 0;
+
+// Fuzzy candidates already emitted for the current query.
+const SEEN = memory.data(4 * 256);
+const SEEN_CAP: i32 = 256;
+
+let outPtr: usize = 0;
+let outCap: u32 = 0;
+let outCount: u32 = 0;
+
+// @ts-ignore: decorator
+@inline
+function emit(q: u32, pos: u32, tier: u8, dist: u8, flags: u8): bool {
+  if (outCount >= outCap) return false;
+  const r = outPtr + <usize>outCount * RESULT_RECORD;
+  store<u32>(r, q);
+  store<u32>(r, load<u32>(entryOrig + (<usize>pos << 2)), 4);
+  store<u8>(r, tier, 8);
+  store<u8>(r, dist, 9);
+  store<u8>(r, flags, 10);
+  store<u32>(r, pos, 12);
+  outCount++;
+  return true;
+}
+
+// 0 compatible, 1 compatible with a state mismatch, 2 incompatible.
+// @ts-ignore: decorator
+@inline
+function stateCheck(readState: u16, pos: u32): u8 {
+  const es = load<u16>(entryState + (<usize>pos << 1));
+  if (es == 0 || readState == 0 || es == readState) return 0;
+  return mismatchMatch ? 1 : 2;
+}
+
+/** Matches queries [start, n); returns the number of result records written. */
+export function matchBatch(input: usize, n: u32, start: u32, status: usize, out: usize, cap: u32): u32 {
+  outPtr = out;
+  outCap = cap;
+  outCount = 0;
+  resumeAt = n;
+  if (nEntries == 0) {
+    for (let q = start; q < n; q++) {
+      const rec = input + <usize>q * QUERY_RECORD;
+      store<u8>(status + <usize>q, normalize(rec, <i32>load<u8>(rec + 24)));
+    }
+    return 0;
+  }
+  for (let q = start; q < n; q++) {
+    const rec = input + <usize>q * QUERY_RECORD;
+    const st = normalize(rec, <i32>load<u8>(rec + 24));
+    store<u8>(status + <usize>q, st);
+    if (st != STATUS_OK) continue;
+    const key = outKey;
+    const ck = outCKey;
+    const rs = load<u16>(rec + 26);
+    const mark = outCount;
+    let full = false;
+
+    if (bloomHas(bloom, bloomBlocks, bloomK, ck)) {
+      const s = find(tabKeys, tabBits, ck);
+      if (s >= 0) {
+        const hi = load<u32>(tabStart + (<usize>(s + 1) << 2));
+        for (let pos = load<u32>(tabStart + (<usize>s << 2)); pos < hi; pos++) {
+          const t = load<u8>(entryTiers + <usize>pos);
+          if (t == 0) continue;
+          const sc = stateCheck(rs, pos);
+          if (sc == 2) continue;
+          let tier: u8 = 0;
+          if ((t & TIER_EXACT) != 0 && load<u64>(entryKey + (<usize>pos << 3)) == key) tier = TIER_EXACT;
+          else if ((t & TIER_OCR) != 0) tier = TIER_OCR;
+          else continue;
+          if (!emit(q, pos, tier, 0, sc)) { full = true; break; }
+        }
+      }
+    }
+
+    if (!full && fzBits != 0) {
+      let seen = 0;
+      const nv = variantsOf(ck, outLen, maxDist);
+      for (let v = 0; v < nv && !full; v++) {
+        const vk = load<u64>(VARIANTS + (<usize>v << 3));
+        if (!bloomHas(fzBloom, fzBloomBlocks, bloomK, vk)) continue;
+        const s = find(fzKeys, fzBits, vk);
+        if (s < 0) continue;
+        const hi = load<u32>(fzStart + (<usize>(s + 1) << 2));
+        for (let p = load<u32>(fzStart + (<usize>s << 2)); p < hi; p++) {
+          const pos = load<u32>(fzPost + (<usize>p << 2));
+          const t = load<u8>(entryTiers + <usize>pos);
+          if ((t & TIER_FUZZY) == 0) continue;
+          const ek = load<u64>(entryKey + (<usize>pos << 3));
+          const eck = collapseKey(ek);
+          // Found by the exact/ocr pass already.
+          if (eck == ck && ((t & TIER_OCR) != 0 || ((t & TIER_EXACT) != 0 && ek == key))) continue;
+          let dup = false;
+          for (let i = 0; i < seen; i++) {
+            if (load<u32>(SEEN + (<usize>i << 2)) == pos) { dup = true; break; }
+          }
+          if (dup) continue;
+          const sc = stateCheck(rs, pos);
+          if (sc == 2) continue;
+          const d = eck == ck ? 0 : boundedDistance(ck, eck, maxDist);
+          if (d > maxDist) continue;
+          if (seen < SEEN_CAP) { store<u32>(SEEN + (<usize>seen << 2), pos); seen++; }
+          if (!emit(q, pos, TIER_FUZZY, <u8>d, sc)) { full = true; break; }
+        }
+      }
+    }
+
+    if (full) {
+      if (mark > 0) {
+        // Retry this query first in the next call, with an empty buffer.
+        outCount = mark;
+        resumeAt = q;
+      } else {
+        truncated++;
+        resumeAt = q + 1;
+      }
+      return outCount;
+    }
+  }
+  return outCount;
+}
+
+/** Empty-call baseline: crosses the boundary with a batch and does no work. */
+export function emptyBatch(input: usize, n: u32): u32 {
+  return n + <u32>(input & 0);
+}
+
+let probeNegatives: u32 = 0;
+
+/** Queries `samples` random 7-character plates absent from the list; returns how many the prefilter passed. */
+export function prefilterProbe(samples: u32, seed: u64): u32 {
+  let x: u64 = seed | 1;
+  let fp: u32 = 0;
+  probeNegatives = 0;
+  for (let i: u32 = 0; i < samples; i++) {
+    let key: u64 = 0;
+    for (let c = 0; c < 7; c++) {
+      x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+      key |= (<u64>(1 + <u32>((x >> 32) % 36))) << <u64>(c * 6);
+    }
+    const ck = collapseKey(key);
+    if (nEntries > 0 && find(tabKeys, tabBits, ck) >= 0) continue;
+    probeNegatives++;
+    if (bloomHas(bloom, bloomBlocks, bloomK, ck)) fp++;
+  }
+  return fp;
+}
+
+export function getProbeNegatives(): u32 {
+  return probeNegatives;
+}

@@ -1,0 +1,105 @@
+/**
+ * Turning core hits into {@link Alert} objects: scores, the entry's fields, and what the
+ * officer must verify. Runs only for hits, so plain objects and strings are fine here.
+ */
+import type { Alert, HotlistEntry, MatchTier, PlateRead } from './types.js';
+import { collapsePlate, normalizePlate, normalizeState } from './core/plate.js';
+import {
+  DEFAULT_CONFIDENCE, confusionFactor, exactScore, fuzzyFactors, fuzzyScore, ocrScore, roundScore,
+} from './core/score.js';
+
+/** Score of a hit: `queryPlate` and `entryPlate` are normalized. */
+export function scoreHit(
+  tier: MatchTier,
+  queryPlate: string,
+  entryPlate: string,
+  confidence: number | undefined,
+  stateMismatch: boolean,
+  classMap: ReadonlyMap<string, string>,
+): number {
+  const q = confidence ?? DEFAULT_CONFIDENCE;
+  if (tier === 'exact') return roundScore(exactScore(q, stateMismatch));
+  if (tier === 'ocr') return roundScore(ocrScore(q, stateMismatch, confusionFactor(queryPlate, entryPlate)));
+  const f = fuzzyFactors(queryPlate, entryPlate, collapsePlate(queryPlate, classMap), collapsePlate(entryPlate, classMap));
+  return roundScore(fuzzyScore(q, stateMismatch, f.confusion, f.edits));
+}
+
+const VERIFY_BASE =
+  'Lead only, not grounds for a stop: compare the plate image with the hotlist record (every character and the state), ' +
+  'then confirm the record is current with NCIC/state (CCIC, CLETS) before any enforcement action.';
+
+/** What the officer must confirm for this hit. */
+export function verifyText(tier: MatchTier, distance: number, readPlate: string, entryPlate: string, stateMismatch: boolean, readState: string, entryState: string): string {
+  let lead = '';
+  if (tier === 'ocr') lead = `OCR-equivalent match: read ${readPlate}, listed ${entryPlate}; confirm each confusable character. `;
+  else if (tier === 'fuzzy') lead = `Near match (${distance} edit${distance === 1 ? '' : 's'}): read ${readPlate}, listed ${entryPlate}; likely a different vehicle unless the image confirms. `;
+  if (stateMismatch) lead += `State differs: read ${readState || 'unknown'}, listed ${entryState}. `;
+  return lead + VERIFY_BASE;
+}
+
+/** Stable id of an entry: its own id, else source and record number, else its position. */
+export function entryIdOf(entry: HotlistEntry, index: number): string {
+  if (typeof entry.id === 'string' && entry.id !== '') return entry.id;
+  if (typeof entry.ref === 'string' && entry.ref !== '') return `${entry.source ?? 'LOCAL'}:${entry.ref}`;
+  return `#${index}`;
+}
+
+/** Epoch milliseconds of a read's `ts`, or undefined. */
+export function tsMillis(ts: PlateRead['ts']): number | undefined {
+  if (typeof ts === 'number') return ts;
+  if (typeof ts === 'string') {
+    const t = Date.parse(ts);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}
+
+export interface AlertContext {
+  hotlistVersion: string;
+  refreshedAt(source: string | undefined): number;
+  now: number;
+}
+
+/** Builds the alert of one (read, entry) hit. */
+export function buildAlert(
+  read: PlateRead,
+  readId: string,
+  entry: HotlistEntry,
+  entryIndex: number,
+  tier: MatchTier,
+  distance: number,
+  score: number,
+  matchedPlate: string,
+  stateMismatch: boolean,
+  ctx: AlertContext,
+): Alert {
+  const entryPlate = typeof entry.plate === 'string' ? entry.plate : '';
+  const normEntry = normalizePlate(entryPlate);
+  const hotlistPlate = normEntry.ok ? normEntry.plate : entryPlate;
+  const hotlistState = normalizeState(entry.state) || undefined;
+  const alert: Alert = {
+    readId,
+    plate: read.plate,
+    matchedPlate,
+    state: read.state,
+    ts: tsMillis(read.ts),
+    cameraId: read.cameraId,
+    agency: read.agency,
+    entryId: entryIdOf(entry, entryIndex),
+    hotlistPlate,
+    hotlistState,
+    list: entry.list,
+    priority: typeof entry.priority === 'number' ? entry.priority : 3,
+    source: entry.source,
+    ref: entry.ref,
+    match: tier,
+    distance,
+    score,
+    imageRef: read.imageRef,
+    hotlistVersion: ctx.hotlistVersion,
+    hotlistAgeS: Math.max(0, Math.floor((ctx.now - ctx.refreshedAt(entry.source)) / 1000)),
+    verify: verifyText(tier, distance, matchedPlate, hotlistPlate, stateMismatch, normalizeState(read.state), hotlistState ?? ''),
+  };
+  if (stateMismatch) alert.stateMismatch = true;
+  return alert;
+}

@@ -1,0 +1,112 @@
+/**
+ * The batch bridge: the only code that writes reads into the core's linear memory.
+ * Plates are copied byte by byte into fixed 32-byte query records (no string crosses the
+ * boundary, no per-read call); one matchBatch call matches them all and hits come back as
+ * fixed 16-byte records. The buffers are allocated once per matcher.
+ */
+import type { InvalidReadCode } from '../types.js';
+import { normalizePlate } from './plate.js';
+import {
+  coreAlloc, type CoreExports, QUERY_RECORD, RESULT_RECORD, RAW_PLATE_CAPACITY,
+} from './wasm.js';
+
+/** Receives each hit: query index, entry index (input order), tier bit, distance, flags. */
+export type HitSink = (query: number, entry: number, tier: number, distance: number, flags: number) => void;
+
+export const DEFAULT_QUERY_CAPACITY = 4096;
+export const DEFAULT_RESULT_CAPACITY = 16384;
+
+export class BatchBridge {
+  readonly capacity: number;
+  private readonly core: CoreExports;
+  private readonly input: number;
+  private readonly status: number;
+  private readonly out: number;
+  private readonly resultCapacity: number;
+  private buffer: ArrayBuffer;
+  private u8: Uint8Array;
+  private u16: Uint16Array;
+  /** Number of queries packed so far. */
+  count = 0;
+  /** Plates longer than a record holds, normalized by the host: query -> failure code. */
+  private readonly hostStatus = new Map<number, InvalidReadCode>();
+
+  constructor(core: CoreExports, capacity = DEFAULT_QUERY_CAPACITY, resultCapacity = DEFAULT_RESULT_CAPACITY) {
+    this.core = core;
+    this.capacity = capacity;
+    this.resultCapacity = resultCapacity;
+    this.input = coreAlloc(core, capacity * QUERY_RECORD, 'the query batch');
+    this.status = coreAlloc(core, capacity, 'the status batch');
+    this.out = coreAlloc(core, resultCapacity * RESULT_RECORD, 'the result batch');
+    this.buffer = core.memory.buffer;
+    this.u8 = new Uint8Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+  }
+
+  /** Starts a new batch. */
+  reset(): void {
+    this.count = 0;
+    if (this.hostStatus.size > 0) this.hostStatus.clear();
+    if (this.buffer !== this.core.memory.buffer) {
+      this.buffer = this.core.memory.buffer;
+      this.u8 = new Uint8Array(this.buffer);
+      this.u16 = new Uint16Array(this.buffer);
+    }
+  }
+
+  /** Packs one query; the caller checks `count < capacity` first. Returns its index. */
+  add(plate: string, stateCode: number): number {
+    const q = this.count++;
+    const rec = this.input + q * QUERY_RECORD;
+    const u8 = this.u8;
+    let n = plate.length;
+    if (n > RAW_PLATE_CAPACITY) {
+      // Rare: more separators than a record holds. Normalize here and pack the result.
+      const r = normalizePlate(plate);
+      if (r.ok) plate = r.plate;
+      else this.hostStatus.set(q, r.code);
+      n = r.ok ? plate.length : 0;
+    }
+    for (let i = 0; i < n; i++) {
+      const c = plate.charCodeAt(i);
+      u8[rec + i] = c > 0xff ? 0xff : c;
+    }
+    u8[rec + 24] = n;
+    this.u16[(rec + 26) >> 1] = stateCode;
+    return q;
+  }
+
+  /** Matches the packed queries, calling `sink` for every hit in query order. */
+  run(sink: HitSink): void {
+    const core = this.core;
+    let start = 0;
+    while (start < this.count) {
+      const hits = core.matchBatch(this.input, this.count, start, this.status, this.out, this.resultCapacity);
+      if (hits > 0) {
+        const u32 = new Uint32Array(this.buffer, this.out, hits * (RESULT_RECORD >> 2));
+        const u8 = this.u8;
+        for (let h = 0; h < hits; h++) {
+          const r = h * (RESULT_RECORD >> 2);
+          const b = this.out + h * RESULT_RECORD;
+          sink(u32[r], u32[r + 1], u8[b + 8], u8[b + 9], u8[b + 10]);
+        }
+      }
+      start = core.getResumeAt() >>> 0;
+    }
+  }
+
+  /** Core status per query of the last run (codec.ts STATUS_*). */
+  statuses(): Uint8Array {
+    return this.u8.subarray(this.status, this.status + this.count);
+  }
+
+  /** Failure code of an oversized plate the host normalized, if query q was one. */
+  hostFailure(q: number): InvalidReadCode | undefined {
+    return this.hostStatus.size === 0 ? undefined : this.hostStatus.get(q);
+  }
+
+  /** Empty-call baseline: the crossing alone. */
+  runEmpty(): number {
+    return this.core.emptyBatch(this.input, this.count);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Small integer codes shared by the host and the core: plate characters, tiers, states.
+ */
+import type { MatchTier } from '../types.js';
+import { normalizeState } from './plate.js';
+
+/** Tier bits of an entry (core-wasm/assembly/snapshot.ts). */
+export const TIER_BITS: Readonly<Record<MatchTier, number>> = { exact: 1, ocr: 2, fuzzy: 4 };
+export const TIER_BY_BIT: Readonly<Record<number, MatchTier>> = { 1: 'exact', 2: 'ocr', 4: 'fuzzy' };
+
+/** Code of a plate character: '0'-'9' -> 1..10, 'A'-'Z' -> 11..36. */
+export function charCode(ch: string): number {
+  const c = ch.charCodeAt(0);
+  return c <= 0x39 ? c - 0x30 + 1 : c - 0x41 + 11;
+}
+
+/** The core's class map: 64 bytes, code -> code of its class representative. */
+export function classMapBytes(classes: readonly string[]): Uint8Array {
+  const map = new Uint8Array(64);
+  for (let c = 0; c < 64; c++) map[c] = c;
+  for (const cls of classes) {
+    const rep = charCode(cls[0]);
+    for (const ch of cls) map[charCode(ch)] = rep;
+  }
+  return map;
+}
+
+/** Read state that no entry has: differs from every entry state. */
+export const OTHER_STATE = 0xffff;
+
+/**
+ * State strings interned to u16 codes (0 = unknown/none). Entries define the codes; a read
+ * state no entry has maps to OTHER_STATE. Raw read strings are memoized so the common case
+ * costs one Map lookup.
+ */
+export class StateCodes {
+  private readonly codes = new Map<string, number>();
+  private readonly raw = new Map<string, number>();
+
+  /** Code of an entry's state, allocating one when new. */
+  intern(state: string | undefined): number {
+    const s = normalizeState(state);
+    if (s === '') return 0;
+    let code = this.codes.get(s);
+    if (code === undefined) {
+      code = this.codes.size + 1;
+      if (code >= OTHER_STATE) throw new RangeError('more than 65534 distinct states');
+      this.codes.set(s, code);
+      this.raw.clear();
+    }
+    return code;
+  }
+
+  /** Code of a read's state. */
+  lookup(state: unknown): number {
+    if (typeof state !== 'string' || state === '') return 0;
+    let code = this.raw.get(state);
+    if (code === undefined) {
+      const s = normalizeState(state);
+      code = s === '' ? 0 : (this.codes.get(s) ?? OTHER_STATE);
+      if (this.raw.size < 4096) this.raw.set(state, code);
+    }
+    return code;
+  }
+
+  /** Entries of the table, for a snapshot that travels to another thread. */
+  toJSON(): Array<[string, number]> {
+    return [...this.codes];
+  }
+
+  static from(pairs: ReadonlyArray<readonly [string, number]>): StateCodes {
+    const s = new StateCodes();
+    for (const [k, v] of pairs) s.codes.set(k, v);
+    return s;
+  }
+}

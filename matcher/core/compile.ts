@@ -1,0 +1,144 @@
+/**
+ * Compiles hotlist entries into a snapshot inside a fresh core instance. Entries stream
+ * through a staging buffer in chunks, so the host never holds a second copy of the list;
+ * normalization, grouping, duplicate merging, the prefilter and the fuzzy index are built
+ * by the core (core-wasm/assembly/build.ts).
+ */
+import { performance } from 'node:perf_hooks';
+import { InvalidEntryError, CoreError } from '../errors.js';
+import type { HotlistEntry } from '../types.js';
+import { tiersForList, type ResolvedOptions } from '../options.js';
+import { normalizePlate, normalizeState } from './plate.js';
+import {
+  coreAlloc, instantiateCore, type CoreExports, QUERY_RECORD, RAW_PLATE_CAPACITY,
+  STATUS_OK, STATUS_JUNK,
+} from './wasm.js';
+import { TIER_BITS, classMapBytes, StateCodes } from './codes.js';
+
+const CHUNK = 65536;
+
+/** A compiled hotlist attached to a core instance. */
+export interface CompiledHotlist {
+  core: CoreExports;
+  base: number;
+  size: number;
+  states: StateCodes;
+  entries: number;
+  duplicatesMerged: number;
+  junkSkipped: number;
+  fuzzyEntries: number;
+  fuzzyKeys: number;
+  prefilterBits: number;
+  buildTimeMs: number;
+  version: string;
+}
+
+/** Header fields of a snapshot (core-wasm/assembly/snapshot.ts). */
+const H = { ENTRIES: 1, BLOOM_BLOCKS: 9, FZ_BLOOM_BLOCKS: 17, FZ_POSTINGS: 16, UNIQUE: 23, DUPLICATES: 24, FZ_ENTRIES: 25, FZ_UNIQUE: 26 };
+
+export function header(core: CoreExports, base: number, field: number): number {
+  return new Uint32Array(core.memory.buffer, base, 32)[field];
+}
+
+/** Prefilter bits per key and probes for a target false-positive rate. */
+export function prefilterShape(rate: number): { bitsPerKey16: number; k: number } {
+  // Classic Bloom sizing, plus 20% for blocking (all k bits in one cache line).
+  const bitsPerKey = (-Math.log(rate) / (Math.LN2 * Math.LN2)) * 1.2;
+  const k = Math.max(1, Math.min(7, Math.round(Math.LN2 * bitsPerKey)));
+  return { bitsPerKey16: Math.ceil(bitsPerKey * 16), k };
+}
+
+function entryError(index: number, message: string): InvalidEntryError {
+  return new InvalidEntryError(`hotlist entry ${index}: ${message}`, { index });
+}
+
+/** Builds the snapshot of `entries`. Throws {@link InvalidEntryError} on a malformed entry. */
+export function compileHotlist(entries: readonly HotlistEntry[], opts: ResolvedOptions): CompiledHotlist {
+  const started = performance.now();
+  const core = instantiateCore();
+  const classPtr = coreAlloc(core, 64, 'the OCR class map');
+  new Uint8Array(core.memory.buffer, classPtr, 64).set(classMapBytes(opts.ocrClasses));
+  if (!core.beginBuild(entries.length, classPtr)) throw new CoreError(`out of WebAssembly memory for ${entries.length} entries`);
+  const staging = coreAlloc(core, CHUNK * QUERY_RECORD, 'entry staging');
+  const statusPtr = coreAlloc(core, CHUNK, 'entry status');
+  const states = new StateCodes();
+  const listIds = new Map<string, number>();
+  const listMasks = new Map<string, number>();
+  let junk = 0;
+
+  for (let from = 0; from < entries.length; from += CHUNK) {
+    const count = Math.min(CHUNK, entries.length - from);
+    // Views are taken per chunk: beginBuild may have grown (and so replaced) the buffer.
+    const buf = core.memory.buffer;
+    const u8 = new Uint8Array(buf, staging, count * QUERY_RECORD);
+    const u16 = new Uint16Array(buf, staging, (count * QUERY_RECORD) >> 1);
+    const u32 = new Uint32Array(buf, staging, (count * QUERY_RECORD) >> 2);
+    for (let i = 0; i < count; i++) {
+      const index = from + i;
+      const e = entries[index];
+      if (typeof e !== 'object' || e === null) throw entryError(index, 'is not an object');
+      let plate = e.plate;
+      if (typeof plate !== 'string') {
+        if (typeof e.pattern === 'string') throw entryError(index, 'partial-plate patterns are not matched by this version');
+        throw entryError(index, 'has no plate');
+      }
+      const list = e.list;
+      if (typeof list !== 'string' || list.length === 0) throw entryError(index, 'has no list type');
+      let mask = listMasks.get(list);
+      if (mask === undefined) {
+        mask = 0;
+        for (const t of tiersForList(opts, list)) mask |= TIER_BITS[t];
+        listMasks.set(list, mask);
+      }
+      let listId = listIds.get(list);
+      if (listId === undefined) listIds.set(list, (listId = listIds.size + 1));
+      if (plate.length > RAW_PLATE_CAPACITY) {
+        const n = normalizePlate(plate);
+        if (!n.ok) throw entryError(index, n.reason);
+        plate = n.plate;
+      }
+      const rec = i * QUERY_RECORD;
+      for (let c = 0; c < plate.length; c++) {
+        const ch = plate.charCodeAt(c);
+        u8[rec + c] = ch > 0xff ? 0xff : ch;
+      }
+      u8[rec + 24] = plate.length;
+      u8[rec + 25] = mask;
+      u16[(rec + 26) >> 1] = states.intern(e.state);
+      u32[(rec + 28) >> 2] = listId;
+    }
+    core.addEntries(staging, count, statusPtr);
+    const status = new Uint8Array(core.memory.buffer, statusPtr, count);
+    for (let i = 0; i < count; i++) {
+      const st = status[i];
+      if (st === STATUS_OK) continue;
+      if (st === STATUS_JUNK) {
+        junk++;
+        continue;
+      }
+      const n = normalizePlate(String(entries[from + i].plate));
+      throw entryError(from + i, n.ok ? 'plate rejected by the core' : n.reason);
+    }
+  }
+
+  const { bitsPerKey16, k } = prefilterShape(opts.prefilterFalsePositiveRate);
+  const base = core.finishBuild(bitsPerKey16, k, opts.maxDistance, opts.stateMismatch === 'match' ? 1 : 0) >>> 0;
+  if (base === 0) throw new CoreError(`out of WebAssembly memory building the tables of ${entries.length} entries`);
+  const size = core.snapshotSize(base) >>> 0;
+  const hash = core.hashRegion(base, size);
+  const dups = header(core, base, H.DUPLICATES);
+  return {
+    core,
+    base,
+    size,
+    states,
+    entries: header(core, base, H.ENTRIES) - dups,
+    duplicatesMerged: dups,
+    junkSkipped: junk,
+    fuzzyEntries: header(core, base, H.FZ_ENTRIES),
+    fuzzyKeys: header(core, base, H.FZ_UNIQUE),
+    prefilterBits: (header(core, base, H.BLOOM_BLOCKS) + header(core, base, H.FZ_BLOOM_BLOCKS)) * 512,
+    buildTimeMs: performance.now() - started,
+    version: opts.hotlistVersion ?? `h${BigInt.asUintN(64, hash).toString(16).padStart(16, '0')}`,
+  };
+}

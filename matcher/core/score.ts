@@ -1,0 +1,104 @@
+/**
+ * Alert scores: how likely a read is of the hotlisted vehicle, in [0, 1].
+ *
+ * Each tier owns a band, so for one read an `exact` match always outranks an `ocr` match,
+ * which always outranks a `fuzzy` one, whatever the confidences:
+ *
+ *   exact  0.80 + 0.20 * q * s
+ *   ocr    0.55 + 0.24 * q * s * L
+ *   fuzzy  0.20 + 0.34 * q * s * L * E
+ *
+ * q: the read's (or candidate's) OCR confidence, 0.9 when absent;
+ * s: 0.5 when the states differ (only with stateMismatch 'match'), else 1;
+ * L: product over confused characters of how often OCR confuses that pair (CONFUSION);
+ * E: product over edits of 0.6 for a character dropped or added at either end of the plate
+ *    (the commonest OCR error), 0.45 for any other substitution, insertion or deletion.
+ * docs/scoring.md explains the figures and the accuracy report measures them.
+ */
+
+export const DEFAULT_CONFIDENCE = 0.9;
+
+/** Likelihood that OCR reads one character of a pair as the other (default classes). */
+const CONFUSION: Readonly<Record<string, number>> = {
+  '0O': 0.95, '0D': 0.8, '0Q': 0.7, 'DO': 0.75, 'OQ': 0.7, 'DQ': 0.6,
+  '1I': 0.9, '1L': 0.7, 'IL': 0.7,
+  '2Z': 0.8, '5S': 0.85, '8B': 0.85, '6G': 0.75,
+};
+/** Pairs of configured classes missing from CONFUSION. */
+const OTHER_CONFUSION = 0.7;
+const END_EDIT = 0.6;
+const INNER_EDIT = 0.45;
+const STATE_MISMATCH = 0.5;
+
+function pairLikelihood(a: string, b: string): number {
+  const key = a < b ? a + b : b + a;
+  return CONFUSION[key] ?? OTHER_CONFUSION;
+}
+
+function clamp01(x: number): number {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+/** Confusion factor L of two plates of equal length that collapse to the same form. */
+export function confusionFactor(read: string, entry: string): number {
+  let l = 1;
+  for (let i = 0; i < read.length; i++) if (read[i] !== entry[i]) l *= pairLikelihood(read[i], entry[i]);
+  return l;
+}
+
+/**
+ * Factors E and L of a fuzzy match: aligns the collapsed plates with a minimum-edit
+ * alignment and weighs each edit, and each confused-but-aligned character pair.
+ */
+export function fuzzyFactors(read: string, entry: string, cRead: string, cEntry: string): { edits: number; confusion: number } {
+  const n = cRead.length;
+  const m = cEntry.length;
+  const d: number[][] = [];
+  for (let i = 0; i <= n; i++) {
+    d.push(new Array<number>(m + 1).fill(0));
+    d[i][0] = i;
+  }
+  for (let j = 0; j <= m; j++) d[0][j] = j;
+  for (let i = 1; i <= n; i++) {
+    for (let j = 1; j <= m; j++) {
+      const sub = d[i - 1][j - 1] + (cRead[i - 1] === cEntry[j - 1] ? 0 : 1);
+      d[i][j] = Math.min(sub, d[i - 1][j] + 1, d[i][j - 1] + 1);
+    }
+  }
+  let edits = 1;
+  let confusion = 1;
+  let i = n;
+  let j = m;
+  while (i > 0 || j > 0) {
+    if (i > 0 && j > 0 && d[i][j] === d[i - 1][j - 1] + (cRead[i - 1] === cEntry[j - 1] ? 0 : 1)) {
+      if (cRead[i - 1] !== cEntry[j - 1]) edits *= INNER_EDIT;
+      else if (read[i - 1] !== entry[j - 1]) confusion *= pairLikelihood(read[i - 1], entry[j - 1]);
+      i--;
+      j--;
+    } else if (i > 0 && d[i][j] === d[i - 1][j] + 1) {
+      edits *= i === 1 || i === n ? END_EDIT : INNER_EDIT; // read has an extra character
+      i--;
+    } else {
+      edits *= j === 1 || j === m ? END_EDIT : INNER_EDIT; // read dropped a character
+      j--;
+    }
+  }
+  return { edits, confusion };
+}
+
+export function exactScore(confidence: number, stateMismatch: boolean): number {
+  return 0.8 + 0.2 * clamp01(confidence) * (stateMismatch ? STATE_MISMATCH : 1);
+}
+
+export function ocrScore(confidence: number, stateMismatch: boolean, confusion: number): number {
+  return 0.55 + 0.24 * clamp01(confidence) * (stateMismatch ? STATE_MISMATCH : 1) * confusion;
+}
+
+export function fuzzyScore(confidence: number, stateMismatch: boolean, confusion: number, edits: number): number {
+  return 0.2 + 0.34 * clamp01(confidence) * (stateMismatch ? STATE_MISMATCH : 1) * confusion * edits;
+}
+
+/** Rounds a score for output (4 decimals) without leaving its band. */
+export function roundScore(x: number): number {
+  return Math.round(x * 10000) / 10000;
+}

@@ -1,0 +1,88 @@
+/**
+ * Loading of the WebAssembly core. The module is compiled once per thread and cached;
+ * every hotlist version gets its own instance (the core's allocator never frees, so a
+ * dropped instance is how its memory is given back).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreError } from '../errors.js';
+
+/** Raw exports of core-wasm/assembly/index.ts. Pointers are u32 (read them with `>>> 0`). */
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  alloc(size: number): number;
+  usedBytes(): number;
+  beginBuild(n: number, classMap: number): number;
+  addEntries(input: number, count: number, status: number): number;
+  finishBuild(bitsPerKey16: number, k: number, maxDist: number, mismatchMatch: number): number;
+  matchBatch(input: number, n: number, start: number, status: number, out: number, cap: number): number;
+  emptyBatch(input: number, n: number): number;
+  prefilterProbe(samples: number, seed: bigint): number;
+  getProbeNegatives(): number;
+  attach(base: number): number;
+  snapshotSize(base: number): number;
+  getResumeAt(): number;
+  getTruncated(): number;
+  hashRegion(ptr: number, len: number): bigint;
+}
+
+/** Status codes the core writes per query (codec.ts). */
+export const STATUS_OK = 0;
+export const STATUS_EMPTY = 1;
+export const STATUS_TOO_LONG = 2;
+export const STATUS_INVALID_CHAR = 3;
+export const STATUS_JUNK = 4;
+
+/** Bytes per query record and per result record (match.ts). */
+export const QUERY_RECORD = 32;
+export const RESULT_RECORD = 16;
+/** Longest raw plate (separators included) that fits a query record. */
+export const RAW_PLATE_CAPACITY = 24;
+
+let cachedModule: WebAssembly.Module | undefined;
+
+function findWasm(): string {
+  const fromEnv = process.env.PLATESIEVE_WASM;
+  if (fromEnv) return resolve(fromEnv);
+  // Source (matcher/core) and build (dist/matcher/core) sit at different depths.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'core-wasm', 'build', 'release.wasm');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new CoreError('core-wasm/build/release.wasm not found: run `npm run build` (or set PLATESIEVE_WASM)');
+}
+
+/** The compiled core module (compiled on first use, synchronously). */
+export function coreModule(): WebAssembly.Module {
+  if (!cachedModule) {
+    const path = findWasm();
+    try {
+      cachedModule = new WebAssembly.Module(readFileSync(path));
+    } catch (cause) {
+      throw new CoreError(`cannot load the WebAssembly core from ${path}`, { cause });
+    }
+  }
+  return cachedModule;
+}
+
+/** A fresh core instance with its own linear memory. */
+export function instantiateCore(module: WebAssembly.Module = coreModule()): CoreExports {
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      abort(_msg: number, _file: number, line: number, col: number): never {
+        throw new CoreError(`core aborted at ${line}:${col}`);
+      },
+    },
+  });
+  return instance.exports as unknown as CoreExports;
+}
+
+/** Allocates in the core, failing loudly when linear memory cannot grow. */
+export function coreAlloc(core: CoreExports, size: number, what: string): number {
+  const ptr = core.alloc(size) >>> 0;
+  if (ptr === 0) throw new CoreError(`out of WebAssembly memory allocating ${size} bytes for ${what}`);
+  return ptr;
+}

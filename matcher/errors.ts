@@ -1,0 +1,63 @@
+/**
+ * Typed errors with stable `code` strings. Callers switch on `code`, never on messages.
+ */
+import type { InvalidReadCode } from './types.js';
+
+/** Base class of every platesieve error. */
+export class PlatesieveError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An option of a public function is missing, of the wrong type or out of range. */
+export class OptionsError extends PlatesieveError {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super('ERR_OPTIONS', `options.${key} ${message}`);
+    this.key = key;
+  }
+}
+
+/** A read cannot be matched (bad plate, wrong field types). */
+export class InvalidReadError extends PlatesieveError {
+  readonly reason: InvalidReadCode;
+  readonly readId?: string;
+  constructor(reason: InvalidReadCode, message: string, readId?: string) {
+    super('ERR_INVALID_READ', message);
+    this.reason = reason;
+    this.readId = readId;
+  }
+}
+
+/** A hotlist entry is malformed. `line` is set when it came from a file. */
+export class InvalidEntryError extends PlatesieveError {
+  readonly index: number;
+  readonly line?: number;
+  readonly file?: string;
+  constructor(message: string, context: { index: number; line?: number; file?: string }) {
+    super('ERR_INVALID_ENTRY', message);
+    this.index = context.index;
+    this.line = context.line;
+    this.file = context.file;
+  }
+}
+
+/** A hotlist file cannot be read or parsed as a whole. */
+export class HotlistFileError extends PlatesieveError {
+  readonly file: string;
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_HOTLIST_FILE', `${file}: ${message}`, options);
+    this.file = file;
+  }
+}
+
+/** The WebAssembly core failed to load or ran out of memory. */
+export class CoreError extends PlatesieveError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CORE', message, options);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * platesieve: license-plate-read stream matching against hotlists.
+ *
+ * ```ts
+ * import { createMatcher } from 'platesieve';
+ * const matcher = createMatcher({ entries: [{ plate: 'ABC1234', state: 'CA', list: 'STOLEN_VEHICLE' }] });
+ * matcher.match({ plate: 'ABC 1234', state: 'CA' }); // -> [{ match: 'exact', score: 0.98, ... }]
+ * ```
+ * @packageDocumentation
+ */
+export { createMatcher } from './matcher.js';
+export type {
+  Alert, BatchResult, HotlistEntry, InvalidRead, InvalidReadCode, Matcher, MatcherOptions,
+  MatcherStats, MatchTier, OcrCandidate, PlateRead, StateMismatchPolicy, VehicleDescription,
+} from './types.js';
+export { MATCH_TIERS } from './types.js';
+export {
+  PlatesieveError, OptionsError, InvalidReadError, InvalidEntryError, HotlistFileError, CoreError,
+} from './errors.js';
+export { normalizePlate, collapsePlate, ocrClassMap, DEFAULT_OCR_CLASSES, MAX_PLATE_LENGTH } from './core/plate.js';
+export type { NormalizeResult } from './core/plate.js';
+export { DEFAULT_TIERS, DEFAULT_MAX_DISTANCE } from './options.js';
+export { DEFAULT_CONFIDENCE } from './core/score.js';

@@ -1,0 +1,183 @@
+/**
+ * Public data types of platesieve. Field names follow the contracts in DESIGN.md
+ * (camelCase, epoch milliseconds on the wire, ISO 8601 accepted on input).
+ */
+
+/** A matching tier handled by the WebAssembly core, best first. */
+export type MatchTier = 'exact' | 'ocr' | 'fuzzy';
+
+/** All tier names, best first. */
+export const MATCH_TIERS: readonly MatchTier[] = ['exact', 'ocr', 'fuzzy'];
+
+/** Vehicle description, on a read or a hotlist entry. */
+export interface VehicleDescription {
+  make?: string;
+  model?: string;
+  colour?: string;
+  type?: string;
+}
+
+/** An alternative OCR reading of the same plate. */
+export interface OcrCandidate {
+  plate: string;
+  /** 0..1; defaults to the read's confidence. */
+  confidence?: number;
+}
+
+/** One plate read from a camera (input). Only `plate` is required. */
+export interface PlateRead {
+  id?: string;
+  plate: string;
+  state?: string;
+  /** Epoch milliseconds, or an ISO 8601 string. */
+  ts?: number | string;
+  cameraId?: string;
+  /** ORI of the owning agency. */
+  agency?: string;
+  /** OCR confidence 0..1. */
+  confidence?: number;
+  candidates?: OcrCandidate[];
+  lat?: number;
+  lon?: number;
+  heading?: number;
+  imageRef?: string;
+  vehicle?: VehicleDescription;
+}
+
+/** A hotlist entry (input). `plate` is required until partial patterns land. */
+export interface HotlistEntry {
+  id?: string;
+  plate?: string;
+  /** Partial-plate pattern (`?`, `*`, `[AB8]`); not matched by this version of the core. */
+  pattern?: string;
+  state?: string;
+  /** List type: STOLEN_VEHICLE, STOLEN_PLATE, WANTED, MISSING_PERSON, AMBER, SILVER, FELONY_VEHICLE, PROTECTION_ORDER, BOLO, or a local code. */
+  list: string;
+  /** 1 (highest) .. 5. */
+  priority?: number;
+  /** NCIC, CCIC, LOCAL, ... */
+  source?: string;
+  /** Source record number (NIC, OCA, ...). */
+  ref?: string;
+  ori?: string;
+  entered?: number | string;
+  expires?: number | string;
+  case?: string;
+  notes?: string;
+  enteredBy?: string;
+  purpose?: string;
+  vehicle?: VehicleDescription;
+}
+
+/** A hit of a read against a hotlist entry (output). */
+export interface Alert {
+  /** Unique per alert; set by the service, absent from the library's alerts. */
+  alertId?: string;
+  readId: string;
+  /** The plate as read (before normalization). */
+  plate: string;
+  /** The normalized plate that matched: the read's plate or one of its OCR candidates. */
+  matchedPlate: string;
+  state?: string;
+  ts?: number;
+  cameraId?: string;
+  agency?: string;
+  entryId: string;
+  hotlistPlate: string;
+  hotlistState?: string;
+  list: string;
+  priority: number;
+  source?: string;
+  ref?: string;
+  match: MatchTier;
+  /** Edit distance after OCR-class mapping (0 for exact and ocr). */
+  distance: number;
+  /** How likely the read is of the hotlisted vehicle, in [0, 1]; see docs/scoring.md. */
+  score: number;
+  /** True when the read's state differs from the entry's and the matcher was set to match anyway. */
+  stateMismatch?: boolean;
+  imageRef?: string;
+  hotlistVersion: string;
+  /** Age in seconds of the entry's source refresh when the alert was made. */
+  hotlistAgeS: number;
+  /** What the officer must confirm before acting: an alert is a lead, never grounds for a stop on its own. */
+  verify: string;
+}
+
+/** Why a read could not be matched. Stable codes. */
+export type InvalidReadCode =
+  | 'NOT_AN_OBJECT'
+  | 'MISSING_PLATE'
+  | 'EMPTY_PLATE'
+  | 'PLATE_TOO_LONG'
+  | 'INVALID_CHARACTER'
+  | 'BAD_FIELD';
+
+/** A read of a batch that was rejected; the rest of the batch is still matched. */
+export interface InvalidRead {
+  /** Position of the read in the batch. */
+  index: number;
+  readId?: string;
+  code: InvalidReadCode;
+  reason: string;
+}
+
+/** What `matchBatch` returns. */
+export interface BatchResult {
+  alerts: Alert[];
+  invalid: InvalidRead[];
+}
+
+/** How a read whose state differs from an entry's is treated. */
+export type StateMismatchPolicy = 'reject' | 'match';
+
+/** Options of {@link createMatcher}. */
+export interface MatcherOptions {
+  entries: readonly HotlistEntry[];
+  /** Tiers applied to every list, overriding `listTiers` and the defaults. */
+  tiers?: readonly MatchTier[];
+  /** Tiers per list type. Lists not named get `exact` and `ocr`. */
+  listTiers?: Readonly<Record<string, readonly MatchTier[]>>;
+  /** OCR-confusable classes, each a string of characters; the first is the representative. Default `0ODQ 1IL 2Z 5S 8B 6G`. */
+  ocrClasses?: readonly string[];
+  /** Maximum edit distance of the fuzzy tier, 0..2. Default 1. */
+  maxDistance?: number;
+  /** Default `reject`: a read whose state differs from the entry's does not match. */
+  stateMismatch?: StateMismatchPolicy;
+  /** Target false-positive rate of the prefilter. Default 0.01. */
+  prefilterFalsePositiveRate?: number;
+  /** Version label carried by every alert. Default: a hash of the entries. */
+  hotlistVersion?: string;
+  /** Refresh time (epoch ms) of each source, for `hotlistAgeS`. Default: build time. */
+  sourceRefreshedAt?: Readonly<Record<string, number>>;
+  /** Alerts scoring below this are dropped. Default 0. */
+  minScore?: number;
+}
+
+/** Figures about a built matcher. */
+export interface MatcherStats {
+  /** Entries indexed (after merging duplicates and skipping junk). */
+  entries: number;
+  duplicatesMerged: number;
+  junkSkipped: number;
+  /** Entries indexed for the fuzzy tier. */
+  fuzzyEntries: number;
+  /** Keys in the fuzzy (deletion-neighbourhood) index. */
+  fuzzyKeys: number;
+  /** Bytes of the compiled snapshot (tables, filters, postings). */
+  memoryBytes: number;
+  bytesPerEntry: number;
+  buildTimeMs: number;
+  prefilterBits: number;
+  prefilterFalsePositiveRate: number;
+  hotlistVersion: string;
+}
+
+/** A compiled hotlist matcher. Synchronous; not safe to share across threads (use its snapshot). */
+export interface Matcher {
+  /** Matches one read. Throws {@link InvalidReadError} when the read is malformed. */
+  match(read: PlateRead): Alert[];
+  /** Matches a batch in one call into the core. Malformed reads are reported, never thrown. */
+  matchBatch(reads: readonly PlateRead[]): BatchResult;
+  stats(): MatcherStats;
+}
