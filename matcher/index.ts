@@ -8,10 +8,10 @@
  * ```
  * @packageDocumentation
  */
-export { createMatcher } from './matcher.js';
+export { createMatcher, createMatcherFromSnapshot } from './matcher.js';
 export type {
   Alert, BatchResult, HotlistEntry, InvalidRead, InvalidReadCode, Matcher, MatcherOptions,
-  MatcherStats, MatchTier, OcrCandidate, PlateRead, StateMismatchPolicy, VehicleDescription,
+  MatcherSnapshot, MatcherStats, MatchTier, OcrCandidate, SnapshotSettings, PlateRead, StateMismatchPolicy, VehicleDescription,
 } from './types.js';
 export { MATCH_TIERS } from './types.js';
 export {

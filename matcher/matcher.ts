@@ -4,15 +4,15 @@
  * (alerts, scores, strings) happens only for hits and invalid reads.
  */
 import { randomUUID } from 'node:crypto';
-import { InvalidReadError } from './errors.js';
+import { InvalidReadError, OptionsError } from './errors.js';
 import type {
   Alert, BatchResult, HotlistEntry, InvalidRead, InvalidReadCode, Matcher, MatcherOptions,
-  MatcherStats, MatchTier, PlateRead,
+  MatcherSnapshot, MatcherStats, MatchTier, PlateRead,
 } from './types.js';
-import { resolveOptions, type ResolvedOptions } from './options.js';
-import { compileHotlist, type CompiledHotlist } from './core/compile.js';
+import { resolveOptions, settingsOf, type ResolvedOptions } from './options.js';
+import { compileHotlist, header, loadSnapshot, type CompiledHotlist } from './core/compile.js';
 import { BatchBridge } from './core/batch.js';
-import { TIER_BY_BIT } from './core/codes.js';
+import { StateCodes, TIER_BY_BIT } from './core/codes.js';
 import { normalizePlate, ocrClassMap } from './core/plate.js';
 import { STATUS_OK, STATUS_EMPTY, STATUS_TOO_LONG } from './core/wasm.js';
 import { buildAlert, scoreHit, type AlertContext } from './alerts.js';
@@ -70,10 +70,10 @@ class WasmMatcher implements Matcher {
   private readonly qRead: Int32Array;
   private readonly qCand: Int32Array;
 
-  constructor(options: MatcherOptions) {
-    this.opts = resolveOptions(options);
-    this.entries = options.entries;
-    this.compiled = compileHotlist(this.entries, this.opts);
+  constructor(opts: ResolvedOptions, entries: readonly HotlistEntry[], compiled: CompiledHotlist) {
+    this.opts = opts;
+    this.entries = entries;
+    this.compiled = compiled;
     this.bridge = new BatchBridge(this.compiled.core);
     this.classMap = ocrClassMap(this.opts.ocrClasses);
     this.qRead = new Int32Array(this.bridge.capacity);
@@ -219,11 +219,32 @@ class WasmMatcher implements Matcher {
       fuzzyEntries: c.fuzzyEntries,
       fuzzyKeys: c.fuzzyKeys,
       memoryBytes: c.size,
+      coreMemoryBytes: c.core.memory.buffer.byteLength,
       bytesPerEntry: c.entries > 0 ? c.size / c.entries : 0,
       buildTimeMs: c.buildTimeMs,
       prefilterBits: c.prefilterBits,
       prefilterFalsePositiveRate: this.measurePrefilter(),
       hotlistVersion: c.version,
+    };
+  }
+
+  snapshot(): MatcherSnapshot {
+    const c = this.compiled;
+    return {
+      format: 1,
+      bytes: new Uint8Array(c.core.memory.buffer.slice(c.base, c.base + c.size)),
+      version: c.version,
+      states: c.states.toJSON(),
+      settings: settingsOf(this.opts),
+      stats: {
+        entries: c.entries,
+        duplicatesMerged: c.duplicatesMerged,
+        junkSkipped: c.junkSkipped,
+        fuzzyEntries: c.fuzzyEntries,
+        fuzzyKeys: c.fuzzyKeys,
+        prefilterBits: c.prefilterBits,
+        buildTimeMs: c.buildTimeMs,
+      },
     };
   }
 
@@ -258,5 +279,31 @@ function idOf(read: PlateRead): string | undefined {
  * `loadHotlistFile`, which reports bad rows with their line numbers instead).
  */
 export function createMatcher(options: MatcherOptions): Matcher {
-  return new WasmMatcher(options);
+  const opts = resolveOptions(options);
+  return new WasmMatcher(opts, options.entries, compileHotlist(options.entries, opts));
+}
+
+/**
+ * Instantiates a matcher from a snapshot made by {@link Matcher.snapshot}, in this thread or
+ * another, without recompiling the hotlist. `entries` must be the list the snapshot was
+ * built from (alerts take their fields from it).
+ */
+export function createMatcherFromSnapshot(snapshot: MatcherSnapshot, entries: readonly HotlistEntry[]): Matcher {
+  if (snapshot?.format !== 1 || !(snapshot.bytes instanceof Uint8Array)) {
+    throw new OptionsError('snapshot', 'must be a snapshot made by matcher.snapshot()');
+  }
+  const opts = resolveOptions({ entries, ...snapshot.settings, hotlistVersion: snapshot.version });
+  const { core, base, size } = loadSnapshot(snapshot.bytes);
+  if (header(core, base, 1) - snapshot.stats.duplicatesMerged !== snapshot.stats.entries) {
+    throw new OptionsError('snapshot', 'header does not agree with its stats');
+  }
+  const compiled: CompiledHotlist = {
+    ...snapshot.stats,
+    core,
+    base,
+    size,
+    states: StateCodes.from(snapshot.states),
+    version: snapshot.version,
+  };
+  return new WasmMatcher(opts, entries, compiled);
 }

@@ -4,7 +4,7 @@
  */
 import { OptionsError } from './errors.js';
 import { DEFAULT_OCR_CLASSES } from './core/plate.js';
-import { MATCH_TIERS, type MatchTier, type MatcherOptions, type StateMismatchPolicy } from './types.js';
+import { MATCH_TIERS, type MatchTier, type MatcherOptions, type SnapshotSettings, type StateMismatchPolicy } from './types.js';
 
 /** Tiers of a list that `listTiers` does not name. */
 export const DEFAULT_TIERS: readonly MatchTier[] = ['exact', 'ocr'];
@@ -19,6 +19,7 @@ export interface ResolvedOptions {
   maxDistance: number;
   stateMismatch: StateMismatchPolicy;
   prefilterFalsePositiveRate: number;
+  prefilter: boolean;
   hotlistVersion?: string;
   sourceRefreshedAt: ReadonlyMap<string, number>;
   minScore: number;
@@ -75,6 +76,8 @@ export function resolveOptions(options: MatcherOptions): ResolvedOptions {
   if (typeof fp !== 'number' || !(fp > 0 && fp < 0.5)) {
     throw new OptionsError('prefilterFalsePositiveRate', `must be a number above 0 and below 0.5 (got ${String(fp)})`);
   }
+  const prefilter = options.prefilter ?? true;
+  if (typeof prefilter !== 'boolean') throw new OptionsError('prefilter', 'must be a boolean');
   const minScore = options.minScore ?? 0;
   if (typeof minScore !== 'number' || !(minScore >= 0 && minScore <= 1)) {
     throw new OptionsError('minScore', `must be a number from 0 to 1 (got ${String(minScore)})`);
@@ -96,6 +99,7 @@ export function resolveOptions(options: MatcherOptions): ResolvedOptions {
     maxDistance,
     stateMismatch,
     prefilterFalsePositiveRate: fp,
+    prefilter,
     hotlistVersion: options.hotlistVersion,
     sourceRefreshedAt: refreshed,
     minScore,
@@ -105,4 +109,19 @@ export function resolveOptions(options: MatcherOptions): ResolvedOptions {
 /** Tiers that apply to a list under these options. */
 export function tiersForList(opts: ResolvedOptions, list: string): readonly MatchTier[] {
   return opts.tiers ?? opts.listTiers.get(list) ?? DEFAULT_TIERS;
+}
+
+/** Settings as plain data, for a snapshot. */
+export function settingsOf(opts: ResolvedOptions): SnapshotSettings {
+  return {
+    tiers: opts.tiers ? [...opts.tiers] : undefined,
+    listTiers: Object.fromEntries([...opts.listTiers].map(([k, v]) => [k, [...v]])),
+    ocrClasses: [...opts.ocrClasses],
+    maxDistance: opts.maxDistance,
+    stateMismatch: opts.stateMismatch,
+    prefilterFalsePositiveRate: opts.prefilterFalsePositiveRate,
+    prefilter: opts.prefilter,
+    sourceRefreshedAt: Object.fromEntries(opts.sourceRefreshedAt),
+    minScore: opts.minScore,
+  };
 }

@@ -146,6 +146,8 @@ export interface MatcherOptions {
   stateMismatch?: StateMismatchPolicy;
   /** Target false-positive rate of the prefilter. Default 0.01. */
   prefilterFalsePositiveRate?: number;
+  /** Bloom prefilter in front of the tables. Default true; off only to measure what it buys. */
+  prefilter?: boolean;
   /** Version label carried by every alert. Default: a hash of the entries. */
   hotlistVersion?: string;
   /** Refresh time (epoch ms) of each source, for `hotlistAgeS`. Default: build time. */
@@ -164,8 +166,10 @@ export interface MatcherStats {
   fuzzyEntries: number;
   /** Keys in the fuzzy (deletion-neighbourhood) index. */
   fuzzyKeys: number;
-  /** Bytes of the compiled snapshot (tables, filters, postings). */
+  /** Bytes of the compiled snapshot (tables, filters, postings): what each worker holds. */
   memoryBytes: number;
+  /** Bytes of WebAssembly linear memory of this matcher's instance (snapshot, build scratch, batch buffers). */
+  coreMemoryBytes: number;
   bytesPerEntry: number;
   buildTimeMs: number;
   prefilterBits: number;
@@ -180,4 +184,32 @@ export interface Matcher {
   /** Matches a batch in one call into the core. Malformed reads are reported, never thrown. */
   matchBatch(reads: readonly PlateRead[]): BatchResult;
   stats(): MatcherStats;
+  /** The compiled hotlist, to instantiate in another thread with {@link createMatcherFromSnapshot} without recompiling. */
+  snapshot(): MatcherSnapshot;
+}
+
+/** Matching settings a snapshot carries (plain data, structured-clone safe). */
+export interface SnapshotSettings {
+  tiers?: MatchTier[];
+  listTiers: Record<string, MatchTier[]>;
+  ocrClasses: string[];
+  maxDistance: number;
+  stateMismatch: StateMismatchPolicy;
+  prefilterFalsePositiveRate: number;
+  prefilter: boolean;
+  sourceRefreshedAt: Record<string, number>;
+  minScore: number;
+}
+
+/**
+ * A compiled hotlist: the core's tables as one position-independent byte block plus what
+ * the host needs beside them. Plain data: post it to a worker (transfer `bytes` or copy it).
+ */
+export interface MatcherSnapshot {
+  format: 1;
+  bytes: Uint8Array;
+  version: string;
+  states: Array<[string, number]>;
+  settings: SnapshotSettings;
+  stats: Omit<MatcherStats, 'coreMemoryBytes' | 'prefilterFalsePositiveRate' | 'memoryBytes' | 'bytesPerEntry' | 'hotlistVersion'>;
 }

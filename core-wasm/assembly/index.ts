@@ -8,7 +8,7 @@ import { H_OFF_CLASSMAP } from './snapshot';
 export { alloc, usedBytes };
 export { beginBuild, addEntries, finishBuild } from './build';
 export { matchBatch, emptyBatch, prefilterProbe, getProbeNegatives } from './match';
-import { resumeAt as _resumeAt, truncated as _truncated } from './match';
+import { resumeAt as _resumeAt, overflow as _overflow } from './match';
 
 /** Attaches a snapshot copied to `b` (from another instance). */
 export function attach(b: usize): bool {
@@ -25,8 +25,8 @@ export function getResumeAt(): u32 {
   return _resumeAt;
 }
 
-export function getTruncated(): u32 {
-  return _truncated;
+export function getOverflow(): u32 {
+  return _overflow;
 }
 
 /** 64-bit hash of a region (multiply-xor over words): labels a hotlist version by its tables. */

@@ -32,8 +32,8 @@ export const FLAG_STATE_MISMATCH: u8 = 1;
 
 /** Index of the first query not (fully) processed by the last matchBatch call. */
 export let resumeAt: u32 = 0;
-/** Queries whose hits did not fit an empty result buffer (their extra hits were dropped). */
-export let truncated: u32 = 0;
+/** 1 when the last call stopped at a query whose hits alone overflow the result buffer. */
+export let overflow: u32 = 0;
 
 // Fuzzy candidates already emitted for the current query.
 const SEEN = memory.data(4 * 256);
@@ -73,6 +73,7 @@ export function matchBatch(input: usize, n: u32, start: u32, status: usize, out:
   outCap = cap;
   outCount = 0;
   resumeAt = n;
+  overflow = 0;
   if (nEntries == 0) {
     for (let q = start; q < n; q++) {
       const rec = input + <usize>q * QUERY_RECORD;
@@ -142,14 +143,11 @@ export function matchBatch(input: usize, n: u32, start: u32, status: usize, out:
     }
 
     if (full) {
-      if (mark > 0) {
-        // Retry this query first in the next call, with an empty buffer.
-        outCount = mark;
-        resumeAt = q;
-      } else {
-        truncated++;
-        resumeAt = q + 1;
-      }
+      // Drop this query's partial hits; the host drains the buffer (or, when this query
+      // alone overflows it, allocates a bigger one) and calls again from this query.
+      outCount = mark;
+      resumeAt = q;
+      if (mark == 0) overflow = 1;
       return outCount;
     }
   }

@@ -21,8 +21,8 @@ export class BatchBridge {
   private readonly core: CoreExports;
   private readonly input: number;
   private readonly status: number;
-  private readonly out: number;
-  private readonly resultCapacity: number;
+  private out: number;
+  private resultCapacity: number;
   private buffer: ArrayBuffer;
   private u8: Uint8Array;
   private u16: Uint16Array;
@@ -31,6 +31,7 @@ export class BatchBridge {
   /** Plates longer than a record holds, normalized by the host: query -> failure code. */
   private readonly hostStatus = new Map<number, InvalidReadCode>();
 
+  /** `resultCapacity` is where the result buffer starts; it doubles when one query needs more. */
   constructor(core: CoreExports, capacity = DEFAULT_QUERY_CAPACITY, resultCapacity = DEFAULT_RESULT_CAPACITY) {
     this.core = core;
     this.capacity = capacity;
@@ -47,6 +48,11 @@ export class BatchBridge {
   reset(): void {
     this.count = 0;
     if (this.hostStatus.size > 0) this.hostStatus.clear();
+    this.refreshViews();
+  }
+
+  /** Views over linear memory die when it grows (a new ArrayBuffer): take them again. */
+  private refreshViews(): void {
     if (this.buffer !== this.core.memory.buffer) {
       this.buffer = this.core.memory.buffer;
       this.u8 = new Uint8Array(this.buffer);
@@ -92,7 +98,15 @@ export class BatchBridge {
         }
       }
       start = core.getResumeAt() >>> 0;
+      if (core.getOverflow()) this.growResults();
     }
+  }
+
+  /** One query has more hits than the result buffer holds: double it (rare, never shrinks). */
+  private growResults(): void {
+    this.resultCapacity *= 2;
+    this.out = coreAlloc(this.core, this.resultCapacity * RESULT_RECORD, 'the result batch');
+    this.refreshViews();
   }
 
   /** Core status per query of the last run (codec.ts STATUS_*). */

@@ -121,7 +121,10 @@ export function compileHotlist(entries: readonly HotlistEntry[], opts: ResolvedO
     }
   }
 
-  const { bitsPerKey16, k } = prefilterShape(opts.prefilterFalsePositiveRate);
+  const shape = prefilterShape(opts.prefilterFalsePositiveRate);
+  // k = 0 turns the filter off (every lookup passes): the benchmark's "no prefilter" case.
+  const bitsPerKey16 = opts.prefilter ? shape.bitsPerKey16 : 1;
+  const k = opts.prefilter ? shape.k : 0;
   const base = core.finishBuild(bitsPerKey16, k, opts.maxDistance, opts.stateMismatch === 'match' ? 1 : 0) >>> 0;
   if (base === 0) throw new CoreError(`out of WebAssembly memory building the tables of ${entries.length} entries`);
   const size = core.snapshotSize(base) >>> 0;
@@ -141,4 +144,15 @@ export function compileHotlist(entries: readonly HotlistEntry[], opts: ResolvedO
     buildTimeMs: performance.now() - started,
     version: opts.hotlistVersion ?? `h${BigInt.asUintN(64, hash).toString(16).padStart(16, '0')}`,
   };
+}
+
+/** Attaches a snapshot's tables to a fresh core instance (no recompilation). */
+export function loadSnapshot(bytes: Uint8Array): { core: CoreExports; base: number; size: number } {
+  const core = instantiateCore();
+  const base = coreAlloc(core, bytes.byteLength, 'the hotlist snapshot');
+  new Uint8Array(core.memory.buffer, base, bytes.byteLength).set(bytes);
+  if (!core.attach(base)) throw new CoreError('not a platesieve hotlist snapshot (bad magic)');
+  const size = core.snapshotSize(base) >>> 0;
+  if (size !== bytes.byteLength) throw new CoreError(`hotlist snapshot is ${bytes.byteLength} bytes, its header says ${size}`);
+  return { core, base, size };
 }

@@ -23,7 +23,7 @@ export interface CoreExports {
   attach(base: number): number;
   snapshotSize(base: number): number;
   getResumeAt(): number;
-  getTruncated(): number;
+  getOverflow(): number;
   hashRegion(ptr: number, len: number): bigint;
 }
 

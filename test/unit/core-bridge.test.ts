@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { compileHotlist } from '../../matcher/core/compile.js';
+import { BatchBridge } from '../../matcher/core/batch.js';
+import { resolveOptions } from '../../matcher/options.js';
+import { createMatcher, type HotlistEntry } from '../../matcher/index.js';
+
+describe('batch bridge', () => {
+  it('drains a full result buffer and resumes, and grows it when one read alone overflows it', () => {
+    // 12 lists carry the same plate: every read of it has 12 hits, more than the 5-record buffer.
+    const entries: HotlistEntry[] = [];
+    for (let l = 0; l < 12; l++) entries.push({ plate: 'SAME1', list: `L${l}` });
+    for (let i = 0; i < 50; i++) entries.push({ plate: `P${i}X`, list: 'BOLO' });
+    const compiled = compileHotlist(entries, resolveOptions({ entries }));
+    const bridge = new BatchBridge(compiled.core, 256, 5);
+    bridge.reset();
+    const plates = ['SAME1', 'P1X', 'P2X', 'NOPE', 'SAME1', 'P3X', '5AMEI'];
+    for (const p of plates) bridge.add(p, 0);
+    const hits: Array<[number, number, number]> = [];
+    bridge.run((q, entry, tier) => hits.push([q, entry, tier]));
+    const perQuery = plates.map((_, q) => hits.filter((h) => h[0] === q).length);
+    expect(perQuery).toEqual([12, 1, 1, 0, 12, 1, 12]);
+    // No hit twice.
+    expect(new Set(hits.map((h) => `${h[0]}:${h[1]}`)).size).toBe(hits.length);
+  });
+
+  it('rejects through the prefilter at about its target rate', () => {
+    const entries: HotlistEntry[] = [];
+    for (let i = 0; i < 100_000; i++) entries.push({ plate: `K${i.toString(36).toUpperCase()}`, list: 'STOLEN_PLATE' });
+    const stats = createMatcher({ entries, prefilterFalsePositiveRate: 0.01 }).stats();
+    expect(stats.prefilterFalsePositiveRate).toBeGreaterThan(0);
+    expect(stats.prefilterFalsePositiveRate).toBeLessThan(0.02);
+    const loose = createMatcher({ entries, prefilterFalsePositiveRate: 0.1 }).stats();
+    expect(loose.prefilterBits).toBeLessThan(stats.prefilterBits);
+    expect(loose.prefilterFalsePositiveRate).toBeGreaterThan(stats.prefilterFalsePositiveRate);
+  });
+
+  it('matches the same with the prefilter off', () => {
+    const entries: HotlistEntry[] = [];
+    for (let i = 0; i < 5000; i++) entries.push({ id: `e${i}`, plate: `Q${i}`, list: 'BOLO' });
+    const reads = Array.from({ length: 3000 }, (_, i) => ({ id: `r${i}`, plate: i % 2 ? `Q${i}` : `O${i}` }));
+    const on = createMatcher({ entries }).matchBatch(reads).alerts.map((a) => `${a.readId}:${a.entryId}:${a.match}`);
+    const off = createMatcher({ entries, prefilter: false }).matchBatch(reads).alerts.map((a) => `${a.readId}:${a.entryId}:${a.match}`);
+    expect(off).toEqual(on);
+    expect(on.length).toBe(3000);
+  });
+});
