@@ -5,14 +5,13 @@
 import { alloc } from './memory';
 import { normalize, outKey, collapseKey, isJunk, keyLength, setClassMap, STATUS_OK, STATUS_JUNK } from './codec';
 import { bloomAdd } from './bloom';
-import { insertCount, countsToEnds, takeFromBack, find } from './table';
+import { insertCount, countsToEnds, takeFromBack, find, SLOT } from './table';
 import { variantsOf, VARIANTS } from './variants';
 import {
-  HEADER_BYTES, MAGIC, TIER_FUZZY, attachAt, hset,
-  H_MAGIC, H_ENTRIES, H_TAB_BITS, H_OFF_KEY, H_OFF_STATE, H_OFF_TIERS, H_OFF_ORIG,
-  H_OFF_TAB_KEYS, H_OFF_TAB_START, H_BLOOM_BLOCKS, H_BLOOM_K, H_OFF_BLOOM, H_FZ_BITS,
-  H_OFF_FZ_KEYS, H_OFF_FZ_START, H_OFF_FZ_POST, H_FZ_POSTINGS, H_FZ_BLOOM_BLOCKS,
-  H_OFF_FZ_BLOOM, H_MAX_DIST, H_MISMATCH_MATCH, H_OFF_CLASSMAP, H_SIZE, H_UNIQUE_KEYS,
+  HEADER_BYTES, MAGIC, POSTING, TIER_FUZZY, attachAt, hset,
+  H_MAGIC, H_ENTRIES, H_TAB_BITS, H_OFF_KEY, H_OFF_STATE, H_OFF_TIERS, H_OFF_ORIG, H_OFF_TAB,
+  H_BLOOM_BLOCKS, H_BLOOM_K, H_OFF_BLOOM, H_FZ_BITS, H_OFF_FZ_TAB, H_OFF_FZ_POST,
+  H_FZ_POSTINGS, H_MAX_DIST, H_MISMATCH_MATCH, H_OFF_CLASSMAP, H_SIZE, H_UNIQUE_KEYS,
   H_DUPLICATES, H_FZ_ENTRIES, H_FZ_UNIQUE,
 } from './snapshot';
 
@@ -92,14 +91,14 @@ function bloomBlocksFor(keys: u64, bitsPerKey16: u32): u32 {
 export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMatch: bool): usize {
   const n = added;
   let valid: u32 = 0;
-  let fzEntries: u32 = 0;
+  let fzCount: u32 = 0;
   let fzTotal: u64 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const t = load<u8>(tTiers + <usize>i);
     if (t == 0) continue;
     valid++;
     if (maxDist > 0 && (t & TIER_FUZZY) != 0) {
-      fzEntries++;
+      fzCount++;
       const ck = collapseKey(load<u64>(tKey + (<usize>i << 3)));
       fzTotal += <u64>variantsOf(ck, keyLength(ck), maxDist);
     }
@@ -107,9 +106,8 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
   const tabBits = bitsFor(<u64>valid);
   const tabCap = <u32>1 << tabBits;
   const blocks = bloomBlocksFor(<u64>valid, bitsPerKey16);
-  const fzBits: u32 = fzEntries > 0 ? bitsFor(fzTotal) : 0;
-  const fzCap: u32 = fzEntries > 0 ? <u32>1 << fzBits : 0;
-  const fzBlocks: u32 = fzEntries > 0 ? bloomBlocksFor(fzTotal, bitsPerKey16) : 0;
+  const fzBits: u32 = fzCount > 0 ? bitsFor(fzTotal) : 0;
+  const fzCap: u32 = fzCount > 0 ? <u32>1 << fzBits : 0;
 
   let off: usize = HEADER_BYTES;
   const oClass = off; off = align(off + 64);
@@ -117,39 +115,37 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
   const oState = off; off = align(off + (<usize>valid << 1));
   const oTiers = off; off = align(off + <usize>valid);
   const oOrig = off; off = align(off + (<usize>valid << 2));
-  const oTabKeys = off; off = align(off + (<usize>tabCap << 3));
-  const oTabStart = off; off = align(off + ((<usize>tabCap + 1) << 2));
+  const oTab = off; off = align(off + <usize>tabCap * SLOT);
   const oBloom = off; off = align(off + (<usize>blocks << 6));
-  const oFzKeys = off; off = align(off + (<usize>fzCap << 3));
-  const oFzStart = off; off = align(off + (fzCap > 0 ? (<usize>fzCap + 1) << 2 : 0));
-  const oFzPost = off; off = align(off + (<usize>fzTotal << 2));
-  const oFzBloom = off; off = align(off + (<usize>fzBlocks << 6));
+  const oFzTab = off; off = align(off + <usize>fzCap * SLOT);
+  const oFzPost = off; off = align(off + <usize>fzTotal * POSTING);
   const size = off;
   const b = alloc(size);
   if (b == 0) return 0;
 
   memory.copy(b + oClass, classIn, 64);
   const eKey = b + oKey, eState = b + oState, eTiers = b + oTiers, eOrig = b + oOrig;
-  const tk = b + oTabKeys, ts = b + oTabStart;
+  const tab = b + oTab;
 
-  // Count pass: one slot per collapsed plate.
+  // Count pass: one slot per collapsed plate; remember each entry's slot.
   for (let i: u32 = 0; i < n; i++) {
     if (load<u8>(tTiers + <usize>i) == 0) continue;
     const ck = collapseKey(load<u64>(tKey + (<usize>i << 3)));
-    store<u32>(tSlot + (<usize>i << 2), insertCount(tk, ts, tabBits, ck));
+    store<u32>(tSlot + (<usize>i << 2), <u32>(insertCount(tab, tabBits, ck) - tab));
   }
-  countsToEnds(ts, tabCap);
+  countsToEnds(tab, tabCap);
   // Fill pass, backwards, so each group keeps the entries' input order.
-  const list = tSlot; // free after the fill pass: reused as position -> list id
   for (let i = <i32>n - 1; i >= 0; i--) {
     const at = <usize>i;
     if (load<u8>(tTiers + at) == 0) continue;
-    const pos = <usize>takeFromBack(ts, load<u32>(tSlot + (at << 2)));
+    const pos = <usize>takeFromBack(tab + <usize>load<u32>(tSlot + (at << 2)));
     store<u64>(eKey + (pos << 3), load<u64>(tKey + (at << 3)));
     store<u16>(eState + (pos << 1), load<u16>(tState + (at << 1)));
     store<u8>(eTiers + pos, load<u8>(tTiers + at));
     store<u32>(eOrig + (pos << 2), <u32>i);
   }
+  // tSlot is free after the fill pass: reuse it as position -> list id.
+  const list = tSlot;
   for (let pos: u32 = 0; pos < valid; pos++) {
     const orig = load<u32>(eOrig + (<usize>pos << 2));
     store<u32>(list + (<usize>pos << 2), load<u32>(tList + (<usize>orig << 2)));
@@ -159,12 +155,13 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
   let dups: u32 = 0;
   let unique: u32 = 0;
   for (let s: u32 = 0; s < tabCap; s++) {
-    const k0 = load<u64>(tk + (<usize>s << 3));
+    const p = tab + <usize>s * SLOT;
+    const k0 = load<u64>(p);
     if (k0 == 0) continue;
     unique++;
     bloomAdd(b + oBloom, blocks, k, k0);
-    const lo = load<u32>(ts + (<usize>s << 2));
-    const hi = load<u32>(ts + (<usize>(s + 1) << 2));
+    const lo = load<u32>(p, 8);
+    const hi = lo + load<u32>(p, 12);
     for (let a = lo; a < hi; a++) {
       if (load<u8>(eTiers + <usize>a) == 0) continue;
       for (let c = a + 1; c < hi; c++) {
@@ -179,37 +176,36 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
     }
   }
 
-  // Fuzzy index over the deletion variants of the collapsed plates.
+  // Fuzzy index over the deletion variants of the collapsed plates. A posting carries the
+  // entry's collapsed plate and tiers, so verifying a candidate touches no other array.
+  let fzEntries: u32 = 0;
   let fzUnique: u32 = 0;
   let fzPostings: u32 = 0;
-  fzEntries = 0;
   if (fzBits > 0) {
-    const fk = b + oFzKeys, fs = b + oFzStart, fp = b + oFzPost;
+    const ft = b + oFzTab, fp = b + oFzPost;
     for (let pos: u32 = 0; pos < valid; pos++) {
       if ((load<u8>(eTiers + <usize>pos) & TIER_FUZZY) == 0) continue;
       fzEntries++;
       const ck = collapseKey(load<u64>(eKey + (<usize>pos << 3)));
       const nv = variantsOf(ck, keyLength(ck), maxDist);
-      for (let v = 0; v < nv; v++) insertCount(fk, fs, fzBits, load<u64>(VARIANTS + (<usize>v << 3)));
+      for (let v = 0; v < nv; v++) insertCount(ft, fzBits, load<u64>(VARIANTS + (<usize>v << 3)));
     }
-    countsToEnds(fs, fzCap);
-    fzPostings = load<u32>(fs + (<usize>fzCap << 2));
+    fzPostings = countsToEnds(ft, fzCap);
     for (let p = <i32>valid - 1; p >= 0; p--) {
       const pos = <u32>p;
-      if ((load<u8>(eTiers + <usize>pos) & TIER_FUZZY) == 0) continue;
+      const t = load<u8>(eTiers + <usize>pos);
+      if ((t & TIER_FUZZY) == 0) continue;
       const ck = collapseKey(load<u64>(eKey + (<usize>pos << 3)));
       const nv = variantsOf(ck, keyLength(ck), maxDist);
       for (let v = nv - 1; v >= 0; v--) {
-        const slot = <u32>find(fk, fzBits, load<u64>(VARIANTS + (<usize>v << 3)));
-        store<u32>(fp + (<usize>takeFromBack(fs, slot) << 2), pos);
+        const slot = find(ft, fzBits, load<u64>(VARIANTS + (<usize>v << 3)));
+        const rec = fp + <usize>takeFromBack(slot) * POSTING;
+        store<u64>(rec, ck);
+        store<u32>(rec, pos, 8);
+        store<u8>(rec, t, 12);
       }
     }
-    for (let s: u32 = 0; s < fzCap; s++) {
-      const k0 = load<u64>(fk + (<usize>s << 3));
-      if (k0 == 0) continue;
-      fzUnique++;
-      bloomAdd(b + oFzBloom, fzBlocks, k, k0);
-    }
+    for (let s: u32 = 0; s < fzCap; s++) if (load<u64>(ft + <usize>s * SLOT) != 0) fzUnique++;
   }
 
   hset(b, H_MAGIC, MAGIC);
@@ -220,18 +216,14 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
   hset(b, H_OFF_STATE, <u32>oState);
   hset(b, H_OFF_TIERS, <u32>oTiers);
   hset(b, H_OFF_ORIG, <u32>oOrig);
-  hset(b, H_OFF_TAB_KEYS, <u32>oTabKeys);
-  hset(b, H_OFF_TAB_START, <u32>oTabStart);
+  hset(b, H_OFF_TAB, <u32>oTab);
   hset(b, H_BLOOM_BLOCKS, blocks);
   hset(b, H_BLOOM_K, k);
   hset(b, H_OFF_BLOOM, <u32>oBloom);
   hset(b, H_FZ_BITS, fzBits);
-  hset(b, H_OFF_FZ_KEYS, <u32>oFzKeys);
-  hset(b, H_OFF_FZ_START, <u32>oFzStart);
+  hset(b, H_OFF_FZ_TAB, <u32>oFzTab);
   hset(b, H_OFF_FZ_POST, <u32>oFzPost);
   hset(b, H_FZ_POSTINGS, fzPostings);
-  hset(b, H_FZ_BLOOM_BLOCKS, fzBlocks);
-  hset(b, H_OFF_FZ_BLOOM, <u32>oFzBloom);
   hset(b, H_MAX_DIST, <u32>maxDist);
   hset(b, H_MISMATCH_MATCH, mismatchMatch ? 1 : 0);
   hset(b, H_SIZE, <u32>size);

@@ -8,7 +8,7 @@ import { H_OFF_CLASSMAP } from './snapshot';
 export { alloc, usedBytes };
 export { beginBuild, addEntries, finishBuild } from './build';
 export { matchBatch, emptyBatch, prefilterProbe, getProbeNegatives } from './match';
-import { resumeAt as _resumeAt, overflow as _overflow } from './match';
+import { resumeAt as _resumeAt, overflow as _overflow, fuzzyVerified, fuzzyProbes } from './match';
 
 /** Attaches a snapshot copied to `b` (from another instance). */
 export function attach(b: usize): bool {
@@ -39,4 +39,12 @@ export function hashRegion(ptr: usize, len: usize): u64 {
   }
   for (let p = end; p < ptr + len; p++) h = (h ^ <u64>load<u8>(p)) * 0x100000001b3;
   return h ^ (h >> 32);
+}
+
+export function getFuzzyVerified(): u64 {
+  return fuzzyVerified;
+}
+
+export function getFuzzyProbes(): u64 {
+  return fuzzyProbes;
 }

@@ -17,13 +17,13 @@
 // Nothing is allocated and nothing throws: bad plates get a status, the host dead-letters.
 import { normalize, outKey, outCKey, outLen, collapseKey, STATUS_OK } from './codec';
 import { bloomHas } from './bloom';
-import { find } from './table';
+import { find, findFrom, home, SLOT } from './table';
 import { variantsOf, VARIANTS } from './variants';
 import { boundedDistance } from './distance';
 import {
-  TIER_EXACT, TIER_OCR, TIER_FUZZY, nEntries, entryKey, entryState, entryTiers, entryOrig,
-  tabBits, tabKeys, tabStart, bloom, bloomBlocks, bloomK, fzBits, fzKeys, fzStart, fzPost,
-  fzBloom, fzBloomBlocks, maxDist, mismatchMatch,
+  POSTING, TIER_EXACT, TIER_OCR, TIER_FUZZY, nEntries, entryKey, entryState, entryTiers,
+  entryOrig, tabBits, tab, bloom, bloomBlocks, bloomK, fzBits, fzTab, fzPost, maxDist,
+  mismatchMatch,
 } from './snapshot';
 
 export const QUERY_RECORD: usize = 32;
@@ -38,6 +38,11 @@ export let overflow: u32 = 0;
 // Fuzzy candidates already emitted for the current query.
 const SEEN = memory.data(4 * 256);
 const SEEN_CAP: i32 = 256;
+
+/** Fuzzy candidates verified with an edit distance, since the instance started. */
+export let fuzzyVerified: u64 = 0;
+/** Variant lookups that passed the prefilter. */
+export let fuzzyProbes: u64 = 0;
 
 let outPtr: usize = 0;
 let outCap: u32 = 0;
@@ -67,6 +72,60 @@ function stateCheck(readState: u16, pos: u32): u8 {
   return mismatchMatch ? 1 : 2;
 }
 
+// Home slots of the current query's variants, looked up together (see matchFuzzy).
+const HOME = memory.data(8 * 64);
+const FOUND = memory.data(8 * 64);
+
+/**
+ * Fuzzy tier of one query: looks up every deletion variant of its collapsed plate and
+ * verifies each candidate entry with a bounded edit distance. The variants' home slots are
+ * loaded in one branch-free pass first, so their cache misses overlap instead of queueing
+ * one behind the other; the lookups then mostly resolve from cache. Returns false when the
+ * result buffer filled up.
+ */
+function matchFuzzy(q: u32, key: u64, ck: u64, rs: u16): bool {
+  const nv = variantsOf(ck, outLen, maxDist);
+  for (let v = 0; v < nv; v++) {
+    const h = home(load<u64>(VARIANTS + (<usize>v << 3)), fzBits);
+    store<u32>(HOME + (<usize>v << 2), h);
+    store<u64>(FOUND + (<usize>v << 3), load<u64>(fzTab + <usize>h * SLOT));
+  }
+  let seen = 0;
+  for (let v = 0; v < nv; v++) {
+    const vk = load<u64>(VARIANTS + (<usize>v << 3));
+    const first = load<u64>(FOUND + (<usize>v << 3));
+    if (first == 0) continue;
+    fuzzyProbes++;
+    const h = load<u32>(HOME + (<usize>v << 2));
+    const p = first == vk ? fzTab + <usize>h * SLOT : findFrom(fzTab, fzBits, vk, h);
+    if (p == 0) continue;
+    const lo = load<u32>(p, 8);
+    const hi = lo + load<u32>(p, 12);
+    for (let i = lo; i < hi; i++) {
+      const rec = fzPost + <usize>i * POSTING;
+      const eck = load<u64>(rec);
+      const pos = load<u32>(rec, 8);
+      const t = load<u8>(rec, 12);
+      if ((t & TIER_FUZZY) == 0) continue;
+      // Found by the exact/ocr pass already.
+      if (eck == ck && ((t & TIER_OCR) != 0 || ((t & TIER_EXACT) != 0 && load<u64>(entryKey + (<usize>pos << 3)) == key))) continue;
+      let dup = false;
+      for (let j = 0; j < seen; j++) {
+        if (load<u32>(SEEN + (<usize>j << 2)) == pos) { dup = true; break; }
+      }
+      if (dup) continue;
+      fuzzyVerified++;
+      const d = eck == ck ? 0 : boundedDistance(ck, eck, maxDist);
+      if (d > maxDist) continue;
+      const sc = stateCheck(rs, pos);
+      if (sc == 2) continue;
+      if (seen < SEEN_CAP) { store<u32>(SEEN + (<usize>seen << 2), pos); seen++; }
+      if (!emit(q, pos, TIER_FUZZY, <u8>d, sc)) return false;
+    }
+  }
+  return true;
+}
+
 /** Matches queries [start, n); returns the number of result records written. */
 export function matchBatch(input: usize, n: u32, start: u32, status: usize, out: usize, cap: u32): u32 {
   outPtr = out;
@@ -93,10 +152,11 @@ export function matchBatch(input: usize, n: u32, start: u32, status: usize, out:
     let full = false;
 
     if (bloomHas(bloom, bloomBlocks, bloomK, ck)) {
-      const s = find(tabKeys, tabBits, ck);
-      if (s >= 0) {
-        const hi = load<u32>(tabStart + (<usize>(s + 1) << 2));
-        for (let pos = load<u32>(tabStart + (<usize>s << 2)); pos < hi; pos++) {
+      const p = find(tab, tabBits, ck);
+      if (p != 0) {
+        const lo = load<u32>(p, 8);
+        const hi = lo + load<u32>(p, 12);
+        for (let pos = lo; pos < hi; pos++) {
           const t = load<u8>(entryTiers + <usize>pos);
           if (t == 0) continue;
           const sc = stateCheck(rs, pos);
@@ -110,37 +170,7 @@ export function matchBatch(input: usize, n: u32, start: u32, status: usize, out:
       }
     }
 
-    if (!full && fzBits != 0) {
-      let seen = 0;
-      const nv = variantsOf(ck, outLen, maxDist);
-      for (let v = 0; v < nv && !full; v++) {
-        const vk = load<u64>(VARIANTS + (<usize>v << 3));
-        if (!bloomHas(fzBloom, fzBloomBlocks, bloomK, vk)) continue;
-        const s = find(fzKeys, fzBits, vk);
-        if (s < 0) continue;
-        const hi = load<u32>(fzStart + (<usize>(s + 1) << 2));
-        for (let p = load<u32>(fzStart + (<usize>s << 2)); p < hi; p++) {
-          const pos = load<u32>(fzPost + (<usize>p << 2));
-          const t = load<u8>(entryTiers + <usize>pos);
-          if ((t & TIER_FUZZY) == 0) continue;
-          const ek = load<u64>(entryKey + (<usize>pos << 3));
-          const eck = collapseKey(ek);
-          // Found by the exact/ocr pass already.
-          if (eck == ck && ((t & TIER_OCR) != 0 || ((t & TIER_EXACT) != 0 && ek == key))) continue;
-          let dup = false;
-          for (let i = 0; i < seen; i++) {
-            if (load<u32>(SEEN + (<usize>i << 2)) == pos) { dup = true; break; }
-          }
-          if (dup) continue;
-          const sc = stateCheck(rs, pos);
-          if (sc == 2) continue;
-          const d = eck == ck ? 0 : boundedDistance(ck, eck, maxDist);
-          if (d > maxDist) continue;
-          if (seen < SEEN_CAP) { store<u32>(SEEN + (<usize>seen << 2), pos); seen++; }
-          if (!emit(q, pos, TIER_FUZZY, <u8>d, sc)) { full = true; break; }
-        }
-      }
-    }
+    if (!full && fzBits != 0) full = !matchFuzzy(q, key, ck, rs);
 
     if (full) {
       // Drop this query's partial hits; the host drains the buffer (or, when this query
@@ -173,7 +203,7 @@ export function prefilterProbe(samples: u32, seed: u64): u32 {
       key |= (<u64>(1 + <u32>((x >> 32) % 36))) << <u64>(c * 6);
     }
     const ck = collapseKey(key);
-    if (nEntries > 0 && find(tabKeys, tabBits, ck) >= 0) continue;
+    if (nEntries > 0 && find(tab, tabBits, ck) != 0) continue;
     probeNegatives++;
     if (bloomHas(bloom, bloomBlocks, bloomK, ck)) fp++;
   }

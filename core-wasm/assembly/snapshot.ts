@@ -2,25 +2,23 @@
 // u32 fields (offsets relative to the block) followed by the arrays. A worker copies the
 // block anywhere into its own instance and calls attach(); nothing is recompiled.
 //
-//   +--------------------+ base
-//   | header  u32[32]    |  H_* fields below
-//   | class map u8[64]   |  code -> OCR representative code
-//   | entryKey  u64[n]   |  entries grouped by OCR-collapsed plate (table order)
-//   | entryState u16[n]  |  0 = no state
-//   | entryTiers u8[n]   |  bit 0 exact, 1 ocr, 2 fuzzy; 0 = merged duplicate
-//   | entryOrig u32[n]   |  index of the entry in the host's list
-//   | tabKeys  u64[cap]  |  collapsed plate per slot, 0 = empty
-//   | tabStart u32[cap+1]|  group of slot s = [tabStart[s], tabStart[s+1])
-//   | bloom    u8[64*b]  |  blocked Bloom filter over the collapsed plates
-//   | fuzzy index        |  optional: deletion variants of collapsed plates
-//   |   fzKeys u64[fcap] |
-//   |   fzStart u32[..]  |
-//   |   fzPost u32[m]    |  positions into the entry arrays
-//   |   fzBloom u8[64*fb]|
-//   +--------------------+ base + H_SIZE
+//   +----------------------+ base
+//   | header  u32[32]      |  H_* fields below
+//   | class map u8[64]     |  code -> OCR representative code
+//   | entryKey  u64[n]     |  entries grouped by OCR-collapsed plate (table order)
+//   | entryState u16[n]    |  0 = no state
+//   | entryTiers u8[n]     |  bit 0 exact, 1 ocr, 2 fuzzy; 0 = merged duplicate
+//   | entryOrig u32[n]     |  index of the entry in the host's list
+//   | table slots[cap]     |  16 bytes: collapsed plate u64, start u32, count u32 (table.ts)
+//   | bloom    u8[64*b]    |  blocked Bloom filter over the collapsed plates
+//   | fuzzy index          |  optional: deletion variants of collapsed plates
+//   |   slots[fcap]        |  16 bytes each, as above
+//   |   postings[m]        |  16 bytes: entry's collapsed plate u64, position u32, tiers u8
+//   +----------------------+ base + H_SIZE
 
 export const MAGIC: u32 = 0x50534e31; // 'PSN1'
 export const HEADER_BYTES: usize = 128;
+export const POSTING: usize = 16;
 
 export const H_MAGIC = 0;
 export const H_ENTRIES = 1;
@@ -29,26 +27,22 @@ export const H_OFF_KEY = 3;
 export const H_OFF_STATE = 4;
 export const H_OFF_TIERS = 5;
 export const H_OFF_ORIG = 6;
-export const H_OFF_TAB_KEYS = 7;
-export const H_OFF_TAB_START = 8;
-export const H_BLOOM_BLOCKS = 9;
-export const H_BLOOM_K = 10;
-export const H_OFF_BLOOM = 11;
-export const H_FZ_BITS = 12;
-export const H_OFF_FZ_KEYS = 13;
-export const H_OFF_FZ_START = 14;
-export const H_OFF_FZ_POST = 15;
-export const H_FZ_POSTINGS = 16;
-export const H_FZ_BLOOM_BLOCKS = 17;
-export const H_OFF_FZ_BLOOM = 18;
-export const H_MAX_DIST = 19;
-export const H_MISMATCH_MATCH = 20;
-export const H_OFF_CLASSMAP = 21;
-export const H_SIZE = 22;
-export const H_UNIQUE_KEYS = 23;
-export const H_DUPLICATES = 24;
-export const H_FZ_ENTRIES = 25;
-export const H_FZ_UNIQUE = 26;
+export const H_OFF_TAB = 7;
+export const H_BLOOM_BLOCKS = 8;
+export const H_BLOOM_K = 9;
+export const H_OFF_BLOOM = 10;
+export const H_FZ_BITS = 11;
+export const H_OFF_FZ_TAB = 12;
+export const H_OFF_FZ_POST = 13;
+export const H_FZ_POSTINGS = 14;
+export const H_MAX_DIST = 15;
+export const H_MISMATCH_MATCH = 16;
+export const H_OFF_CLASSMAP = 17;
+export const H_SIZE = 18;
+export const H_UNIQUE_KEYS = 19;
+export const H_DUPLICATES = 20;
+export const H_FZ_ENTRIES = 21;
+export const H_FZ_UNIQUE = 22;
 
 export const TIER_EXACT: u8 = 1;
 export const TIER_OCR: u8 = 2;
@@ -62,17 +56,13 @@ export let entryState: usize = 0;
 export let entryTiers: usize = 0;
 export let entryOrig: usize = 0;
 export let tabBits: u32 = 0;
-export let tabKeys: usize = 0;
-export let tabStart: usize = 0;
+export let tab: usize = 0;
 export let bloomBlocks: u32 = 0;
 export let bloomK: u32 = 0;
 export let bloom: usize = 0;
 export let fzBits: u32 = 0;
-export let fzKeys: usize = 0;
-export let fzStart: usize = 0;
+export let fzTab: usize = 0;
 export let fzPost: usize = 0;
-export let fzBloomBlocks: u32 = 0;
-export let fzBloom: usize = 0;
 export let maxDist: i32 = 0;
 export let mismatchMatch: bool = false;
 
@@ -98,17 +88,13 @@ export function attachAt(b: usize): bool {
   entryState = b + hget(b, H_OFF_STATE);
   entryTiers = b + hget(b, H_OFF_TIERS);
   entryOrig = b + hget(b, H_OFF_ORIG);
-  tabKeys = b + hget(b, H_OFF_TAB_KEYS);
-  tabStart = b + hget(b, H_OFF_TAB_START);
+  tab = b + hget(b, H_OFF_TAB);
   bloomBlocks = hget(b, H_BLOOM_BLOCKS);
   bloomK = hget(b, H_BLOOM_K);
   bloom = b + hget(b, H_OFF_BLOOM);
   fzBits = hget(b, H_FZ_BITS);
-  fzKeys = b + hget(b, H_OFF_FZ_KEYS);
-  fzStart = b + hget(b, H_OFF_FZ_START);
+  fzTab = b + hget(b, H_OFF_FZ_TAB);
   fzPost = b + hget(b, H_OFF_FZ_POST);
-  fzBloomBlocks = hget(b, H_FZ_BLOOM_BLOCKS);
-  fzBloom = b + hget(b, H_OFF_FZ_BLOOM);
   maxDist = <i32>hget(b, H_MAX_DIST);
   mismatchMatch = hget(b, H_MISMATCH_MATCH) != 0;
   return true;

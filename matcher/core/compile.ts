@@ -34,7 +34,7 @@ export interface CompiledHotlist {
 }
 
 /** Header fields of a snapshot (core-wasm/assembly/snapshot.ts). */
-const H = { ENTRIES: 1, BLOOM_BLOCKS: 9, FZ_BLOOM_BLOCKS: 17, FZ_POSTINGS: 16, UNIQUE: 23, DUPLICATES: 24, FZ_ENTRIES: 25, FZ_UNIQUE: 26 };
+const H = { ENTRIES: 1, BLOOM_BLOCKS: 8, FZ_POSTINGS: 14, SIZE: 18, UNIQUE: 19, DUPLICATES: 20, FZ_ENTRIES: 21, FZ_UNIQUE: 22 };
 
 export function header(core: CoreExports, base: number, field: number): number {
   return new Uint32Array(core.memory.buffer, base, 32)[field];
@@ -140,7 +140,7 @@ export function compileHotlist(entries: readonly HotlistEntry[], opts: ResolvedO
     junkSkipped: junk,
     fuzzyEntries: header(core, base, H.FZ_ENTRIES),
     fuzzyKeys: header(core, base, H.FZ_UNIQUE),
-    prefilterBits: (header(core, base, H.BLOOM_BLOCKS) + header(core, base, H.FZ_BLOOM_BLOCKS)) * 512,
+    prefilterBits: header(core, base, H.BLOOM_BLOCKS) * 512,
     buildTimeMs: performance.now() - started,
     version: opts.hotlistVersion ?? `h${BigInt.asUintN(64, hash).toString(16).padStart(16, '0')}`,
   };
