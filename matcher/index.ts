@@ -21,3 +21,6 @@ export { normalizePlate, collapsePlate, ocrClassMap, DEFAULT_OCR_CLASSES, MAX_PL
 export type { NormalizeResult } from './core/plate.js';
 export { DEFAULT_TIERS, DEFAULT_MAX_DISTANCE } from './options.js';
 export { DEFAULT_CONFIDENCE } from './core/score.js';
+export { loadHotlistFile } from './hotlist/index.js';
+export { DEFAULT_MAX_INVALID_FRACTION } from './hotlist/index.js';
+export type { HotlistFormat, HotlistLoadResult, HotlistRejectCode, LoadHotlistOptions, RejectedRow } from './hotlist/index.js';

@@ -1,0 +1,140 @@
+/**
+ * loadHotlistFile: reads one CSV or NDJSON hotlist file as a stream, validates every row and
+ * either returns the usable entries with a report of the rest, or refuses the whole file.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { HotlistFileError, OptionsError } from '../errors.js';
+import { parseCsv } from './csv.js';
+import { rowToEntry, type RowContext } from './fields.js';
+import { parseNdjson } from './ndjson.js';
+import type { ParseSummary, RowSink } from './sink.js';
+import type { HotlistFormat, HotlistLoadResult, HotlistRejectCode, LoadHotlistOptions } from './types.js';
+
+/** Default of {@link LoadHotlistOptions.maxInvalidFraction}. */
+export const DEFAULT_MAX_INVALID_FRACTION = 0.05;
+
+const FORMAT_BY_EXTENSION: Readonly<Record<string, HotlistFormat>> = {
+  '.csv': 'csv',
+  '.ndjson': 'ndjson',
+  '.jsonl': 'ndjson',
+};
+
+function validateOptions(options: LoadHotlistOptions): void {
+  const f = options.maxInvalidFraction;
+  if (f !== undefined && !(typeof f === 'number' && f >= 0 && f <= 1)) {
+    throw new OptionsError('maxInvalidFraction', 'must be a number from 0 to 1');
+  }
+  if (options.format !== undefined && options.format !== 'csv' && options.format !== 'ndjson') {
+    throw new OptionsError('format', "must be 'csv' or 'ndjson'");
+  }
+  for (const key of ['defaultList', 'defaultSource'] as const) {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== 'string' || v.trim() === '')) throw new OptionsError(key, 'must be a non-empty string');
+  }
+  if (options.now !== undefined && !Number.isFinite(options.now)) throw new OptionsError('now', 'must be epoch milliseconds');
+}
+
+/** Percentage for messages: whole numbers from 10 %, one decimal below. */
+function pct(fraction: number): string {
+  const p = fraction * 100;
+  return `${p >= 10 ? Math.round(p) : Math.round(p * 10) / 10}%`;
+}
+
+/** Format from the extension, else from the first non-blank character: `{` means NDJSON. */
+async function detectFormat(fh: FileHandle, path: string): Promise<HotlistFormat> {
+  const byExt = FORMAT_BY_EXTENSION[extname(path).toLowerCase()];
+  if (byExt !== undefined) return byExt;
+  const buf = Buffer.alloc(4096);
+  const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+  const head = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  return head.startsWith('{') ? 'ndjson' : 'csv';
+}
+
+function describeIoError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'ENOENT': return 'cannot read: no such file';
+    case 'EACCES': case 'EPERM': return 'cannot read: permission denied';
+    case 'EISDIR': return 'cannot read: is a directory';
+    default: return `cannot read: ${e?.message ?? String(err)}`;
+  }
+}
+
+/**
+ * Loads a hotlist file. Format by extension (`.csv`, `.ndjson`, `.jsonl`) or sniffed from the
+ * content. Rows that fail validation are returned in `rejected` with their line and a stable
+ * code; junk plates and expired entries are counted and dropped.
+ *
+ * @throws {HotlistFileError} the file is missing or unreadable, empty, has no plate column,
+ *   looks truncated, or has more than `maxInvalidFraction` of its rows invalid.
+ * @throws {OptionsError} an option is out of range.
+ */
+export async function loadHotlistFile(path: string, options: LoadHotlistOptions = {}): Promise<HotlistLoadResult> {
+  validateOptions(options);
+  const maxInvalid = options.maxInvalidFraction ?? DEFAULT_MAX_INVALID_FRACTION;
+  const ctx: RowContext = {
+    defaultList: options.defaultList?.trim(),
+    defaultSource: options.defaultSource?.trim(),
+    now: options.now ?? Date.now(),
+  };
+  const result: HotlistLoadResult = { file: path, format: 'csv', entries: [], rejected: [], rows: 0, junk: 0, expired: 0 };
+  // Partial-plate rows are reported but are not "invalid": a list of them is well-formed data
+  // for a later release, and must not make a mixed file look corrupt.
+  let invalid = 0;
+  let firstInvalid: string | undefined;
+  const reject = (line: number, code: HotlistRejectCode, reason: string): void => {
+    result.rejected.push({ file: path, line, code, reason });
+    if (code !== 'PARTIAL_UNSUPPORTED') {
+      invalid++;
+      firstInvalid ??= `line ${line} ${code} ${reason}`;
+    }
+  };
+  const sink: RowSink = {
+    row(line, input) {
+      result.rows++;
+      const out = rowToEntry(input, ctx);
+      switch (out.kind) {
+        case 'entry': result.entries.push(out.entry); break;
+        case 'junk': result.junk++; break;
+        case 'expired': result.expired++; break;
+        case 'rejected': reject(line, out.code, out.reason); break;
+      }
+    },
+    reject(line, code, reason) {
+      result.rows++;
+      reject(line, code, reason);
+    },
+  };
+
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw new HotlistFileError(path, describeIoError(err), { cause: err });
+  }
+  let summary: ParseSummary;
+  try {
+    const stat = await fh.stat();
+    if (stat.isDirectory()) throw new HotlistFileError(path, 'cannot read: is a directory');
+    result.format = options.format ?? (stat.isFile() ? await detectFormat(fh, path) : 'csv');
+    const stream = fh.createReadStream({ start: stat.isFile() ? 0 : undefined, highWaterMark: 1 << 20, autoClose: false });
+    summary = result.format === 'csv' ? await parseCsv(stream, path, sink) : await parseNdjson(stream, path, sink);
+  } catch (err) {
+    if (err instanceof HotlistFileError) throw err;
+    throw new HotlistFileError(path, describeIoError(err), { cause: err });
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+
+  if (result.rows === 0) {
+    throw new HotlistFileError(path, summary.header ? 'has a header row but no data rows' : 'is empty: no hotlist rows');
+  }
+  if (invalid / result.rows > maxInvalid) {
+    throw new HotlistFileError(
+      path,
+      `refused: ${invalid} of ${result.rows} rows invalid (${pct(invalid / result.rows)}), more than the ${pct(maxInvalid)} allowed; first: ${firstInvalid}`,
+    );
+  }
+  return result;
+}
