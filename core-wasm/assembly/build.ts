@@ -97,7 +97,8 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
     const t = load<u8>(tTiers + <usize>i);
     if (t == 0) continue;
     valid++;
-    if (maxDist > 0 && (t & TIER_FUZZY) != 0) {
+    // Built at distance 0 too: with the ocr tier off, fuzzy 0 is how collapse-equal matches.
+    if ((t & TIER_FUZZY) != 0) {
       fzCount++;
       const ck = collapseKey(load<u64>(tKey + (<usize>i << 3)));
       fzTotal += <u64>variantsOf(ck, keyLength(ck), maxDist);
