@@ -1,7 +1,7 @@
 // Exports of the platesieve core. Layouts are documented in snapshot.ts (the compiled
 // hotlist) and match.ts (the batch ABI); docs/architecture.md has both.
 import { alloc, usedBytes } from './memory';
-import { attachAt, H_SIZE, hget } from './snapshot';
+import { attachAt, H_SIZE, hget, entryKey } from './snapshot';
 import { setClassMap } from './codec';
 import { H_OFF_CLASSMAP } from './snapshot';
 
@@ -47,4 +47,9 @@ export function getFuzzyVerified(): u64 {
 
 export function getFuzzyProbes(): u64 {
   return fuzzyProbes;
+}
+
+/** Packed plate of the entry at table position `pos` (from a result record). */
+export function entryKeyAt(pos: u32): u64 {
+  return load<u64>(entryKey + (<usize>pos << 3));
 }

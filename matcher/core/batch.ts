@@ -10,8 +10,8 @@ import {
   coreAlloc, type CoreExports, QUERY_RECORD, RESULT_RECORD, RAW_PLATE_CAPACITY,
 } from './wasm.js';
 
-/** Receives each hit: query index, entry index (input order), tier bit, distance, flags. */
-export type HitSink = (query: number, entry: number, tier: number, distance: number, flags: number) => void;
+/** Receives each hit: query index, entry index (input order), tier bit, distance, flags, table position. */
+export type HitSink = (query: number, entry: number, tier: number, distance: number, flags: number, position: number) => void;
 
 export const DEFAULT_QUERY_CAPACITY = 4096;
 export const DEFAULT_RESULT_CAPACITY = 16384;
@@ -94,7 +94,7 @@ export class BatchBridge {
         for (let h = 0; h < hits; h++) {
           const r = h * (RESULT_RECORD >> 2);
           const b = this.out + h * RESULT_RECORD;
-          sink(u32[r], u32[r + 1], u8[b + 8], u8[b + 9], u8[b + 10]);
+          sink(u32[r], u32[r + 1], u8[b + 8], u8[b + 9], u8[b + 10], u32[r + 3]);
         }
       }
       start = core.getResumeAt() >>> 0;

@@ -74,3 +74,16 @@ export class StateCodes {
     return s;
   }
 }
+
+const CODE_CHARS = '?0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** The plate of a packed key (six bits a character, first character lowest). */
+export function unpackPlate(key: bigint): string {
+  let out = '';
+  let k = key;
+  while (k !== 0n) {
+    out += CODE_CHARS[Number(k & 63n)];
+    k >>= 6n;
+  }
+  return out;
+}

@@ -25,6 +25,9 @@ export interface CoreExports {
   getResumeAt(): number;
   getOverflow(): number;
   hashRegion(ptr: number, len: number): bigint;
+  entryKeyAt(pos: number): bigint;
+  getFuzzyVerified(): bigint;
+  getFuzzyProbes(): bigint;
 }
 
 /** Status codes the core writes per query (codec.ts). */

@@ -1,0 +1,213 @@
+/**
+ * The hit-level matcher: reads in, scored (read, entry) hits out. It needs no hotlist
+ * entries, only the compiled snapshot, so a worker thread can run it on a snapshot posted
+ * to it while the entries (and the alert objects made from them) stay in one thread.
+ */
+import type { InvalidRead, InvalidReadCode, MatchTier, PlateRead } from './types.js';
+import type { ResolvedOptions } from './options.js';
+import type { CompiledHotlist } from './core/compile.js';
+import { BatchBridge } from './core/batch.js';
+import { TIER_BY_BIT, unpackPlate } from './core/codes.js';
+import { normalizePlate, ocrClassMap } from './core/plate.js';
+import { STATUS_OK, STATUS_EMPTY, STATUS_TOO_LONG } from './core/wasm.js';
+import { scoreHit } from './alerts.js';
+
+/** One (read, entry) hit: the best way the read or one of its candidates matched the entry. */
+export interface Hit {
+  /** Index of the read in the batch. */
+  read: number;
+  /** Index of the entry in the hotlist the snapshot was built from. */
+  entry: number;
+  tier: MatchTier;
+  distance: number;
+  score: number;
+  /** The normalized plate (read or candidate) that matched. */
+  matchedPlate: string;
+  /** The entry's normalized plate. */
+  entryPlate: string;
+  stateMismatch: boolean;
+}
+
+/** Hits and invalid reads of a batch. Hits are grouped by read, best score first. */
+export interface HitResult {
+  hits: Hit[];
+  invalid: InvalidRead[];
+}
+
+const STATUS_CODES: Readonly<Record<number, InvalidReadCode>> = {
+  [STATUS_EMPTY]: 'EMPTY_PLATE',
+  [STATUS_TOO_LONG]: 'PLATE_TOO_LONG',
+};
+
+function invalidReason(code: InvalidReadCode, plate: unknown): string {
+  if (typeof plate === 'string') {
+    const n = normalizePlate(plate);
+    if (!n.ok) return n.reason;
+  }
+  return code;
+}
+
+/** Validates the optional fields the matcher reads; returns a reason or undefined. */
+function badField(read: PlateRead): string | undefined {
+  const c = read.confidence;
+  if (c !== undefined && (typeof c !== 'number' || !(c >= 0 && c <= 1))) return 'confidence must be a number from 0 to 1';
+  const s = read.state;
+  if (s !== undefined && s !== null && typeof s !== 'string') return 'state must be a string';
+  const ts = read.ts;
+  if (ts !== undefined && typeof ts !== 'number' && (typeof ts !== 'string' || Number.isNaN(Date.parse(ts)))) {
+    return 'ts must be epoch milliseconds or an ISO 8601 string';
+  }
+  const cands = read.candidates;
+  if (cands !== undefined && !Array.isArray(cands)) return 'candidates must be an array of {plate, confidence}';
+  return undefined;
+}
+
+export function readIdOf(read: PlateRead): string | undefined {
+  return typeof read.id === 'string' ? read.id : undefined;
+}
+
+export class HitMatcher {
+  readonly compiled: CompiledHotlist;
+  readonly opts: ResolvedOptions;
+  private readonly bridge: BatchBridge;
+  private readonly classMap: ReadonlyMap<string, string>;
+  // Per batch, by query index: the read it belongs to and which candidate (-1: the plate).
+  private readonly qRead: Int32Array;
+  private readonly qCand: Int32Array;
+
+  constructor(opts: ResolvedOptions, compiled: CompiledHotlist) {
+    this.opts = opts;
+    this.compiled = compiled;
+    this.bridge = new BatchBridge(compiled.core);
+    this.classMap = ocrClassMap(opts.ocrClasses);
+    this.qRead = new Int32Array(this.bridge.capacity);
+    this.qCand = new Int32Array(this.bridge.capacity);
+  }
+
+  /** Matches a batch: one core call per 4096 queries (plates and candidates). */
+  match(reads: readonly PlateRead[]): HitResult {
+    const hits: Hit[] = [];
+    const invalid: InvalidRead[] = [];
+    const bridge = this.bridge;
+    const states = this.compiled.states;
+    const qRead = this.qRead;
+    const qCand = this.qCand;
+    let i = 0;
+    while (i < reads.length) {
+      bridge.reset();
+      for (; i < reads.length; i++) {
+        const read = reads[i];
+        if (typeof read !== 'object' || read === null) {
+          invalid.push({ index: i, code: 'NOT_AN_OBJECT', reason: 'read is not an object' });
+          continue;
+        }
+        const plate = read.plate;
+        if (typeof plate !== 'string') {
+          invalid.push({ index: i, readId: readIdOf(read), code: 'MISSING_PLATE', reason: 'read has no plate string' });
+          continue;
+        }
+        const bad = badField(read);
+        if (bad !== undefined) {
+          invalid.push({ index: i, readId: readIdOf(read), code: 'BAD_FIELD', reason: bad });
+          continue;
+        }
+        const cands = read.candidates;
+        const need = cands === undefined ? 1 : 1 + cands.length;
+        if (bridge.count + need > bridge.capacity && bridge.count > 0) break;
+        const state = states.lookup(read.state);
+        let q = bridge.add(plate, state);
+        qRead[q] = i;
+        qCand[q] = -1;
+        if (cands !== undefined) {
+          const room = Math.min(cands.length, bridge.capacity - bridge.count);
+          for (let k = 0; k < room; k++) {
+            const cand = cands[k];
+            if (typeof cand !== 'object' || cand === null || typeof cand.plate !== 'string') continue;
+            q = bridge.add(cand.plate, state);
+            qRead[q] = i;
+            qCand[q] = k;
+          }
+        }
+      }
+      this.runBatch(reads, hits, invalid);
+    }
+    if (invalid.length > 1) invalid.sort((a, b) => a.index - b.index);
+    return { hits, invalid };
+  }
+
+  private runBatch(reads: readonly PlateRead[], out: Hit[], invalid: InvalidRead[]): void {
+    const bridge = this.bridge;
+    const qRead = this.qRead;
+    const qCand = this.qCand;
+    const core = this.compiled.core;
+    const raw: Hit[] = [];
+    bridge.run((q, entry, tierBit, distance, flags, position) => {
+      const read = reads[qRead[q]];
+      const cand = qCand[q];
+      const plate = cand < 0 ? read.plate : read.candidates![cand].plate;
+      const n = normalizePlate(plate);
+      const matchedPlate = n.ok ? n.plate : plate;
+      const confidence = cand < 0 ? read.confidence : (read.candidates![cand].confidence ?? read.confidence);
+      const tier = TIER_BY_BIT[tierBit];
+      const entryPlate = unpackPlate(core.entryKeyAt(position));
+      const score = scoreHit(tier, matchedPlate, entryPlate, confidence, flags !== 0, this.classMap);
+      raw.push({ read: qRead[q], entry, tier, distance, score, matchedPlate, entryPlate, stateMismatch: flags !== 0 });
+    });
+
+    // Invalid plates: the read's own plate decides; a bad candidate is only skipped.
+    const status = bridge.statuses();
+    let badReads: Set<number> | undefined;
+    for (let q = 0; q < status.length; q++) {
+      const host = bridge.hostFailure(q);
+      if (status[q] === STATUS_OK && host === undefined) continue;
+      if (qCand[q] >= 0) continue;
+      const idx = qRead[q];
+      const read = reads[idx];
+      const code = host ?? STATUS_CODES[status[q]] ?? 'INVALID_CHARACTER';
+      (badReads ??= new Set()).add(idx);
+      invalid.push({ index: idx, readId: readIdOf(read), code, reason: invalidReason(code, read.plate) });
+    }
+    if (raw.length === 0) return;
+
+    // Hits arrive in query order, so the hits of one read are contiguous: keep the best
+    // per entry, drop those under minScore, best first.
+    const minScore = this.opts.minScore;
+    let h = 0;
+    while (h < raw.length) {
+      const readIndex = raw[h].read;
+      let end = h;
+      while (end < raw.length && raw[end].read === readIndex) end++;
+      if (badReads === undefined || !badReads.has(readIndex)) {
+        if (end - h === 1) {
+          if (raw[h].score >= minScore) out.push(raw[h]);
+        } else {
+          const best = new Map<number, Hit>();
+          for (let k = h; k < end; k++) {
+            const hit = raw[k];
+            const prev = best.get(hit.entry);
+            if (prev === undefined || hit.score > prev.score) best.set(hit.entry, hit);
+          }
+          const group = [...best.values()].filter((x) => x.score >= minScore);
+          group.sort((a, b) => b.score - a.score);
+          for (const x of group) out.push(x);
+        }
+      }
+      h = end;
+    }
+  }
+
+  /** Measured prefilter false-positive rate: random absent plates through the filter. */
+  measurePrefilter(samples = 200_000): number {
+    const core = this.compiled.core;
+    const fp = core.prefilterProbe(samples, 0x9e3779b97f4a7c15n);
+    const negatives = core.getProbeNegatives();
+    return negatives > 0 ? fp / negatives : 0;
+  }
+
+  /** For benchmarks: the batch crossing with no work. */
+  emptyCall(n: number): number {
+    this.bridge.reset();
+    for (let i = 0; i < n && i < this.bridge.capacity; i++) this.bridge.add('ABC1234', 0);
+    return this.bridge.runEmpty();
+  }
+}
