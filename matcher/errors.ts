@@ -61,3 +61,25 @@ export class CoreError extends PlatesieveError {
     super('ERR_CORE', message, options);
   }
 }
+
+/** One problem found in the service configuration. */
+export interface ConfigIssue {
+  /** Dotted key path, e.g. `pool.workers` or `hotlists[0].file`; empty for the file as a whole. */
+  key: string;
+  /** One line, starting with `config: `. */
+  message: string;
+}
+
+/**
+ * The service configuration (file, flags or environment) is invalid. `key` names the first bad
+ * key; `issues` lists every problem found, and the message has one line per issue.
+ */
+export class ConfigError extends PlatesieveError {
+  readonly key: string;
+  readonly issues: readonly ConfigIssue[];
+  constructor(key: string, message: string, options?: { cause?: unknown; issues?: readonly ConfigIssue[] }) {
+    super('ERR_CONFIG', message, options);
+    this.key = key;
+    this.issues = options?.issues ?? [{ key, message }];
+  }
+}

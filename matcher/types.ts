@@ -102,6 +102,13 @@ export interface Alert {
   hotlistAgeS: number;
   /** What the officer must confirm before acting: an alert is a lead, never grounds for a stop on its own. */
   verify: string;
+  /** True when the entry's source is older than its allowed age (service only): confirm the record is still active. */
+  stale?: boolean;
+  /**
+   * Reads of this entry by this camera since its last alert, this one included; suppressed
+   * repeats in the window are counted here. Set by the service, absent from the library's alerts.
+   */
+  sightings?: number;
 }
 
 /** Why a read could not be matched. Stable codes. */
@@ -212,4 +219,32 @@ export interface MatcherSnapshot {
   states: Array<[string, number]>;
   settings: SnapshotSettings;
   stats: Omit<MatcherStats, 'coreMemoryBytes' | 'prefilterFalsePositiveRate' | 'memoryBytes' | 'bytesPerEntry' | 'hotlistVersion'>;
+}
+
+/** How long a read record is kept: `hold` keeps it out of deletion as evidence. */
+export type RetentionClass = 'nonhit' | 'hit' | 'hold';
+
+/** The retention tag of a read record (DESIGN.md `retention`). */
+export interface Retention {
+  /** Name of the agency policy applied. */
+  policy: string;
+  class: RetentionClass;
+  /** Epoch ms when the record falls due for deletion (read time + the policy's days). */
+  expiresAt: number;
+  /** Legal basis of the retention period, as written in the agency's policy. */
+  basis: string;
+}
+
+/**
+ * One record per read (DESIGN.md "Record"): the read with its id and epoch-ms `ts`, whether it
+ * hit, the ids of its alerts, and its retention tag. Published on `<prefix>.records.<class>`.
+ */
+export interface ReadRecord extends Omit<PlateRead, 'id' | 'ts'> {
+  id: string;
+  /** Epoch milliseconds (an ISO 8601 input is converted). */
+  ts?: number;
+  /** True when the read raised at least one alert. */
+  hit: boolean;
+  alertIds: string[];
+  retention: Retention;
 }

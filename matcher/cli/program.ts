@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OutputClosed, UsageError } from './errors.js';
 import { registerMatchCommand, type CommandIo } from './match.js';
+import { registerServeCommand } from './serve.js';
 
 function packageVersion(): string {
   // dist/matcher/cli/ or matcher/cli/: the package root is three or two levels up.
@@ -35,6 +36,7 @@ export function createProgram(io: CommandIo): Command {
       outputError: (str, write) => write(`platesieve: ${str.replace(/\s*\n\s*/g, ' ').trim()}\n`),
     });
   registerMatchCommand(program, io);
+  registerServeCommand(program, io);
   return program;
 }
 

@@ -1,0 +1,51 @@
+/**
+ * Publishing the outputs of a batch. Core mode publishes and moves on (at-most-once).
+ * JetStream mode publishes every output with a `Nats-Msg-Id` derived from the input
+ * message's stream sequence, so a redelivered input stores nothing twice, and resolves only
+ * when every output is stored: the caller acks the inputs after that.
+ */
+import { headers as natsHeaders, type JetStreamClient, type MsgHdrs, type NatsConnection } from 'nats';
+
+export interface OutputMessage {
+  subject: string;
+  data: Uint8Array;
+  /** Stable id of this output (JetStream dedupe). */
+  id: string;
+  headers?: Record<string, string>;
+}
+
+export interface Publisher {
+  /** Publishes a batch's outputs; resolves once they are stored (JetStream) or written (core). */
+  publish(messages: readonly OutputMessage[]): Promise<void>;
+}
+
+function toHeaders(h: Record<string, string> | undefined, id?: string): MsgHdrs | undefined {
+  if (h === undefined && id === undefined) return undefined;
+  const hdrs = natsHeaders();
+  if (h !== undefined) for (const [k, v] of Object.entries(h)) hdrs.set(k, v);
+  return hdrs;
+}
+
+export class CorePublisher implements Publisher {
+  constructor(private readonly nc: NatsConnection) {}
+
+  async publish(messages: readonly OutputMessage[]): Promise<void> {
+    for (const m of messages) {
+      if (m.headers === undefined) this.nc.publish(m.subject, m.data);
+      else this.nc.publish(m.subject, m.data, { headers: toHeaders(m.headers) });
+    }
+  }
+}
+
+export class JetStreamPublisher implements Publisher {
+  constructor(private readonly js: JetStreamClient, private readonly timeoutMs: number) {}
+
+  async publish(messages: readonly OutputMessage[]): Promise<void> {
+    // All in flight at once: one round trip for the batch, not one per message.
+    await Promise.all(
+      messages.map((m) =>
+        this.js.publish(m.subject, m.data, { msgID: m.id, headers: toHeaders(m.headers), timeout: this.timeoutMs }),
+      ),
+    );
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Retention tagging: every read leaves the service as one record carrying the retention
+ * policy of its agency (DESIGN.md "Record"). The tag says when the record falls due for
+ * deletion; deletion itself is done downstream by JetStream streams whose `max_age` is the
+ * policy's, one stream per class (see docs/operations.md "Retention").
+ *
+ * `hold` (evidence holds) is never chosen here: a hold is placed on stored records by an
+ * operator action, with its case number, and is not a property of a read as it arrives.
+ */
+import { OptionsError } from '../errors.js';
+import type { PlateRead, ReadRecord, Retention, RetentionClass } from '../types.js';
+
+export type { ReadRecord, Retention, RetentionClass } from '../types.js';
+
+/** The retention policy of one agency. */
+export interface RetentionPolicy {
+  /** Short name carried on every record, e.g. `lakewood-co-1y`. */
+  policy: string;
+  /** Days a read that raised no alert is kept. */
+  nonhitDays: number;
+  /** Days a read that raised an alert is kept. */
+  hitDays: number;
+  /** Legal basis text, e.g. "Lakewood PD ALPR policy 4.a; C.R.S. 24-72-113". */
+  basis: string;
+}
+
+/** Retention policies by agency (ORI); `default` for reads of any other or no agency. */
+export interface RetentionConfig {
+  default: RetentionPolicy;
+  agencies: Record<string, RetentionPolicy>;
+}
+
+/** One day in milliseconds. */
+export const DAY_MS = 86_400_000;
+
+/**
+ * The retention tag of a read. `agency` not configured (or absent) takes the default policy;
+ * `expiresAt = readTs + days * DAY_MS`, from the read time, not the time it was processed, so
+ * a backlog drained late expires when the read would have.
+ */
+export function retentionFor(
+  agency: string | undefined,
+  hit: boolean,
+  readTs: number,
+  config: RetentionConfig,
+): Retention {
+  const policy = (agency !== undefined && Object.hasOwn(config.agencies, agency) && config.agencies[agency]) || config.default;
+  const cls: RetentionClass = hit ? 'hit' : 'nonhit';
+  return {
+    policy: policy.policy,
+    class: cls,
+    expiresAt: readTs + (hit ? policy.hitDays : policy.nonhitDays) * DAY_MS,
+    basis: policy.basis,
+  };
+}
+
+/**
+ * Epoch ms of a read's `ts` (a number, or an ISO 8601 string), or `fallback` when it is absent
+ * or unparseable (the service passes its receive time).
+ */
+export function readTimeMs(ts: number | string | undefined, fallback: number): number {
+  if (typeof ts === 'number') return Number.isFinite(ts) ? ts : fallback;
+  if (typeof ts === 'string') {
+    const ms = Date.parse(ts);
+    return Number.isNaN(ms) ? fallback : ms;
+  }
+  return fallback;
+}
+
+/**
+ * The record of a read: the read (its `ts` as epoch ms), `hit`, its alert ids and its
+ * retention tag. `hit` is true when the read has alert ids or its retention class is `hit`:
+ * a read whose only alert was suppressed as a repeat (see suppression.ts) publishes no alert
+ * but is still a sighting of a hotlisted vehicle, so the service tags it with
+ * `retentionFor(agency, true, ...)` and passes no alert ids.
+ */
+export function buildRecord(read: PlateRead & { id: string }, alertIds: string[], retention: Retention): ReadRecord {
+  const { ts, ...rest } = read;
+  const record: ReadRecord = { ...rest, hit: alertIds.length > 0 || retention.class === 'hit', alertIds, retention };
+  if (ts !== undefined) {
+    const ms = readTimeMs(ts, NaN);
+    if (!Number.isNaN(ms)) record.ts = ms;
+  }
+  return record;
+}
+
+/**
+ * Checks a retention configuration once at start. Throws {@link OptionsError} naming the key
+ * (`retention.agencies.<ORI>.hitDays`, ...): days must be positive integers (a hit may be kept
+ * shorter than a non-hit; no order is imposed), `policy` and `basis` non-empty strings.
+ */
+export function validateRetentionConfig(config: RetentionConfig, key = 'retention'): void {
+  if (typeof config !== 'object' || config === null) throw new OptionsError(key, 'must be an object');
+  validatePolicy(config.default, `${key}.default`);
+  if (typeof config.agencies !== 'object' || config.agencies === null || Array.isArray(config.agencies)) {
+    throw new OptionsError(`${key}.agencies`, 'must be an object of policies by agency ORI');
+  }
+  for (const [ori, policy] of Object.entries(config.agencies)) validatePolicy(policy, `${key}.agencies.${ori}`);
+}
+
+/** Checks one policy; see {@link validateRetentionConfig}. */
+export function validatePolicy(policy: RetentionPolicy, key: string): void {
+  if (typeof policy !== 'object' || policy === null) throw new OptionsError(key, 'must be an object');
+  if (typeof policy.policy !== 'string' || policy.policy.trim() === '') {
+    throw new OptionsError(`${key}.policy`, 'must be a non-empty string');
+  }
+  for (const field of ['nonhitDays', 'hitDays'] as const) {
+    const days = policy[field];
+    if (typeof days !== 'number' || !Number.isInteger(days) || days < 1) {
+      throw new OptionsError(`${key}.${field}`, `must be a positive integer number of days, got ${String(days)}`);
+    }
+  }
+  if (typeof policy.basis !== 'string' || policy.basis.trim() === '') {
+    throw new OptionsError(`${key}.basis`, 'must be a non-empty string (the legal basis of the retention period)');
+  }
+}

@@ -1,0 +1,400 @@
+/**
+ * `platesieve serve`: NATS source -> batcher -> decode + match (worker pool or main thread)
+ * -> alerts (suppression) and records -> NATS sinks, with metrics, health and a graceful stop.
+ *
+ *   alpr.reads.>  --queue group / durable pull consumer-->  Batcher (count | bytes | time)
+ *        --Task (payloads in one transferred buffer)-->  BatchRunner (piscina or inline)
+ *        <--TaskResult (encoded non-hit records, hits, rejects)--
+ *   main thread: alerts from hits (entries live here), suppression, hit records
+ *        --> alpr.alerts.<agency>, alpr.records.<class>, alpr.deadletter
+ *   JetStream mode: inputs acked only after every output of their batch is stored.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  AckPolicy, DeliverPolicy, RetentionPolicy as JsRetention, StorageType, connect, nanos,
+  type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection, type Subscription,
+} from 'nats';
+import type { HotlistEntry, MatchTier } from '../types.js';
+import { createMatcher } from '../matcher.js';
+import { buildAlert, type AlertContext } from '../alerts.js';
+import type { ServiceConfig } from './config.js';
+import { natsConnectionOptions } from './connection.js';
+import { loadSources, type LoadedSource } from './hotlists.js';
+import { createRunner, type BatchRunner } from './runner.js';
+import type { Task, TaskResult } from './processor.js';
+import { Batcher } from './batcher.js';
+import { CorePublisher, JetStreamPublisher, type OutputMessage, type Publisher } from './outputs.js';
+import { subjectsFor, type Subjects } from './subjects.js';
+import { encodeJson } from './wire.js';
+import { AlertSuppressor } from './suppression.js';
+import { buildRecord, retentionFor, DAY_MS, type RetentionConfig } from './retention.js';
+import { ServiceMetrics } from './metrics.js';
+import { assessHealth, hotlistHealth, startOpsServer, type HealthReport, type NatsHealth, type OpsServer } from './http.js';
+
+/** Largest reads message accepted; larger ones are dead-lettered (NATS caps payloads at 1 MiB by default). */
+export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+/** Payload bytes that close a batch early, whatever its message count. */
+const BATCH_BYTES = 1024 * 1024;
+
+interface Incoming {
+  data: Uint8Array;
+  subject: string;
+  key: string;
+  receivedAt: number;
+  js?: JsMsg;
+}
+
+/** A running service. */
+export interface RunningService {
+  readonly config: ServiceConfig;
+  readonly metrics: ServiceMetrics;
+  /** Port of the metrics and health server, when it runs. */
+  readonly opsPort?: number;
+  readonly hotlistVersion: string;
+  health(): HealthReport;
+  /** Stops taking reads, finishes every batch in flight, drains NATS. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Stream names of the outputs in JetStream mode, one per retention class (see docs/operations.md). */
+export function outputStreams(config: ServiceConfig): Array<{ name: string; subjects: string[]; maxAgeDays: number }> {
+  const p = config.subjects.prefix;
+  const base = config.jetstream.outStream;
+  const policies = [config.retention.default, ...Object.values(config.retention.agencies)];
+  const hitDays = Math.max(...policies.map((x) => x.hitDays));
+  const nonhitDays = Math.max(...policies.map((x) => x.nonhitDays));
+  return [
+    { name: `${base}_ALERTS`, subjects: [`${p}.alerts.>`], maxAgeDays: hitDays },
+    { name: `${base}_RECORDS_HIT`, subjects: [`${p}.records.hit`, `${p}.records.hold`], maxAgeDays: hitDays },
+    { name: `${base}_RECORDS_NONHIT`, subjects: [`${p}.records.nonhit`], maxAgeDays: nonhitDays },
+    { name: `${base}_DEADLETTER`, subjects: [`${p}.deadletter`], maxAgeDays: 30 },
+  ];
+}
+
+async function ensureStreams(nc: NatsConnection, config: ServiceConfig, logger: Logger): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const js = config.jetstream;
+  const wanted = [
+    { name: js.readsStream, subjects: [`${config.subjects.prefix}.reads.>`], max_age: nanos(7 * DAY_MS), retention: JsRetention.Limits },
+    ...outputStreams(config).map((s) => ({ name: s.name, subjects: s.subjects, max_age: nanos(s.maxAgeDays * DAY_MS), retention: JsRetention.Limits })),
+  ];
+  for (const s of wanted) {
+    const cfg = { ...s, storage: StorageType.File, duplicate_window: nanos(js.duplicateWindowMs) };
+    try {
+      await jsm.streams.info(s.name);
+      await jsm.streams.update(s.name, cfg);
+    } catch {
+      await jsm.streams.add(cfg);
+      logger.info({ stream: s.name, subjects: s.subjects }, 'stream created');
+    }
+  }
+  try {
+    await jsm.consumers.info(js.readsStream, js.consumer);
+  } catch {
+    await jsm.consumers.add(js.readsStream, {
+      durable_name: js.consumer,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(js.ackWaitMs),
+      max_ack_pending: js.maxAckPending,
+    });
+    logger.info({ stream: js.readsStream, consumer: js.consumer }, 'consumer created');
+  }
+}
+
+class Service implements RunningService {
+  readonly metrics = new ServiceMetrics();
+  opsPort?: number;
+  hotlistVersion = '';
+  private readonly logger: Logger;
+  private entries: readonly HotlistEntry[] = [];
+  private sources: LoadedSource[] = [];
+  private refreshed = new Map<string, number>();
+  private maxAge = new Map<string, number>();
+  private runner!: BatchRunner;
+  private nc!: NatsConnection;
+  private js?: JetStreamClient;
+  private publisher!: Publisher;
+  private batcher!: Batcher<Incoming>;
+  private subjects: Subjects;
+  private suppressor: AlertSuppressor;
+  private sub?: Subscription;
+  private consumer?: ConsumerMessages;
+  private consumeLoop?: Promise<void>;
+  private ops?: OpsServer;
+  private natsHealth: NatsHealth = { connected: false };
+  private stopping?: Promise<void>;
+  private readonly instance = randomBytes(4).toString('hex');
+  private counter = 0;
+  private dropped = 0;
+  private utilTimer?: NodeJS.Timeout;
+
+  constructor(readonly config: ServiceConfig, logger: Logger) {
+    this.logger = logger;
+    this.subjects = subjectsFor(config.subjects.prefix);
+    this.suppressor = new AlertSuppressor({ windowMs: config.suppression.windowMs });
+  }
+
+  async start(): Promise<void> {
+    const config = this.config;
+    const log = this.logger;
+    const loaded = await loadSources(config.hotlists, log.child({ stage: 'hotlist' }));
+    this.entries = loaded.entries;
+    this.sources = loaded.sources;
+    // A source's age is its oldest file's; rows naming another source than their file's
+    // count as that source, refreshed when their file was.
+    for (const s of loaded.sources) {
+      for (const name of [s.source, ...s.rowSources]) {
+        this.refreshed.set(name, Math.min(this.refreshed.get(name) ?? Infinity, s.refreshedAt));
+        this.maxAge.set(name, Math.min(this.maxAge.get(name) ?? Infinity, s.maxAgeS));
+      }
+      this.metrics.hotlistEntries(s.source, s.entries);
+    }
+    this.metrics.hotlistAges(() => Object.fromEntries([...this.refreshed].map(([s, t]) => [s, (Date.now() - t) / 1000])));
+
+    const m = config.matching;
+    const matcher = createMatcher({
+      entries: this.entries,
+      tiers: m.tiers as MatchTier[] | undefined,
+      listTiers: m.listTiers,
+      maxDistance: m.maxDistance,
+      stateMismatch: m.stateMismatch,
+      minScore: m.minScore,
+      ocrClasses: m.ocrClasses,
+      sourceRefreshedAt: Object.fromEntries(this.refreshed),
+    });
+    const stats = matcher.stats();
+    this.hotlistVersion = stats.hotlistVersion;
+    log.info({ entries: stats.entries, bytes: stats.memoryBytes, buildMs: Math.round(stats.buildTimeMs), version: stats.hotlistVersion }, 'matcher built');
+    const retention: RetentionConfig = config.retention;
+    this.runner = createRunner(matcher.snapshot(), { maxMessageBytes: MAX_MESSAGE_BYTES, retention }, config.pool.workers);
+
+    this.nc = await connect(natsConnectionOptions(config.nats));
+    this.natsHealth = { connected: true, server: this.nc.getServer() };
+    void this.watchStatus();
+    log.info({ server: this.nc.getServer(), mode: config.mode, workers: config.pool.workers }, 'connected to NATS');
+
+    const p = config.pool;
+    this.batcher = new Batcher<Incoming>(
+      { maxMessages: p.batchSize, maxBytes: BATCH_BYTES, waitMs: p.batchWaitMs, maxInFlight: p.maxInFlight, maxPending: p.batchSize * p.maxInFlight * 8 },
+      (batch) => this.dispatch(batch),
+    );
+
+    if (config.metrics !== null) {
+      this.ops = await startOpsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics, health: () => this.health(), logger: log.child({ stage: 'ops' }) });
+      this.opsPort = this.ops.port;
+      log.info({ port: this.ops.port }, 'metrics and health server listening');
+    }
+    this.utilTimer = setInterval(() => {
+      this.metrics.poolUtilization(this.runner.utilization());
+      this.metrics.inflightBatches(this.batcher.running);
+    }, 1000);
+    this.utilTimer.unref();
+
+    if (config.mode === 'jetstream') {
+      if (config.jetstream.createStreams) await ensureStreams(this.nc, config, log);
+      this.js = this.nc.jetstream();
+      this.publisher = new JetStreamPublisher(this.js, Math.max(5000, config.jetstream.ackWaitMs / 2));
+      this.natsHealth.jetstream = true;
+      const consumer = await this.js.consumers.get(config.jetstream.readsStream, config.jetstream.consumer);
+      this.consumer = await consumer.consume({ max_messages: config.jetstream.fetchBatch });
+      this.consumeLoop = this.consumeJetStream(this.consumer);
+    } else {
+      this.publisher = new CorePublisher(this.nc);
+      this.sub = this.nc.subscribe(this.subjects.reads, {
+        queue: config.queueGroup,
+        callback: (err, msg) => {
+          if (err) {
+            log.error({ err }, 'subscription error');
+            return;
+          }
+          const item: Incoming = { data: msg.data, subject: msg.subject, key: `${this.instance}.${++this.counter}`, receivedAt: Date.now() };
+          if (!this.batcher.push(item)) this.drop();
+        },
+      });
+    }
+    log.info({ subject: this.subjects.reads, queue: config.queueGroup, version: this.hotlistVersion }, 'consuming reads');
+  }
+
+  private drop(): void {
+    this.dropped++;
+    this.metrics.deadLetter('DROPPED_OVERLOAD');
+    if ((this.dropped & (this.dropped - 1)) === 0) {
+      this.logger.warn({ dropped: this.dropped }, 'core mode overloaded: reads dropped (use JetStream mode for flow control)');
+    }
+  }
+
+  private async consumeJetStream(messages: ConsumerMessages): Promise<void> {
+    const stream = this.config.jetstream.readsStream;
+    for await (const m of messages) {
+      this.batcher.push({ data: m.data, subject: m.subject, key: `${stream}.${m.seq}`, receivedAt: Date.now(), js: m });
+      await this.batcher.room();
+    }
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === 'disconnect') {
+        this.natsHealth = { ...this.natsHealth, connected: false, error: `disconnected from ${String(s.data)}` };
+        this.logger.warn({ server: s.data }, 'NATS disconnected');
+      } else if (s.type === 'reconnect') {
+        this.natsHealth = { ...this.natsHealth, connected: true, server: String(s.data), error: undefined };
+        this.logger.info({ server: s.data }, 'NATS reconnected');
+      }
+    }
+    this.natsHealth = { ...this.natsHealth, connected: false, error: 'connection closed' };
+  }
+
+  private buildTask(batch: readonly Incoming[]): Task {
+    let size = 0;
+    for (const m of batch) size += m.data.length;
+    const buf = new Uint8Array(size);
+    const offsets = new Uint32Array(batch.length + 1);
+    let at = 0;
+    for (let i = 0; i < batch.length; i++) {
+      buf.set(batch[i].data, at);
+      at += batch[i].data.length;
+      offsets[i + 1] = at;
+    }
+    return { buf, offsets, keys: batch.map((m) => m.key), receivedAt: batch[0].receivedAt };
+  }
+
+  private async dispatch(batch: Incoming[]): Promise<void> {
+    this.metrics.batch(batch.length);
+    let result: TaskResult;
+    try {
+      result = await this.runner.run(this.buildTask(batch));
+    } catch (err) {
+      this.logger.error({ err, messages: batch.length }, 'batch failed in the matcher');
+      for (const m of batch) m.js?.nak(1000);
+      return;
+    }
+    this.metrics.recordLatency('match', result.matchMicros);
+    const outputs: OutputMessage[] = [];
+    this.finalize(batch, result, outputs);
+    try {
+      await this.publisher.publish(outputs);
+    } catch (err) {
+      this.logger.error({ err, messages: batch.length }, 'publishing outputs failed; inputs will be redelivered');
+      for (const m of batch) m.js?.nak(1000);
+      return;
+    }
+    const now = Date.now();
+    for (const m of batch) {
+      m.js?.ack();
+      this.metrics.recordLatency('end_to_end', (now - m.receivedAt) * 1000);
+    }
+  }
+
+  private finalize(batch: readonly Incoming[], result: TaskResult, outputs: OutputMessage[]): void {
+    const s = this.subjects;
+    const m = this.metrics;
+    const now = Date.now();
+    const ctx: AlertContext = {
+      hotlistVersion: this.hotlistVersion,
+      now,
+      refreshedAt: (source) => (source !== undefined ? this.refreshed.get(source) : undefined) ?? now,
+    };
+    const retention = this.config.retention;
+    for (let i = 0; i < batch.length; i++) {
+      const inc = batch[i];
+      const out = result.outcomes[i];
+      const key = inc.key;
+      m.readsIn(out.reads);
+      for (const rej of out.rejects) {
+        outputs.push({
+          subject: s.deadletter,
+          data: inc.data,
+          id: `${key}.dl.${rej.index ?? 'm'}`,
+          headers: {
+            'Platesieve-Code': rej.code,
+            'Platesieve-Reason': rej.reason,
+            'Platesieve-Subject': inc.subject,
+            'Platesieve-Index': rej.index === null ? '' : String(rej.index),
+          },
+        });
+        m.deadLetter(rej.code);
+        if (rej.index !== null) m.invalidRead(rej.code);
+      }
+      if (out.nonhit !== null) {
+        outputs.push({ subject: s.records('nonhit'), data: out.nonhit, id: `${key}.nonhit` });
+        m.record('nonhit', out.nonhitCount);
+      }
+      if (out.hitReads.length === 0) continue;
+      const records = [];
+      for (const hr of out.hitReads) {
+        const emitted: string[] = [];
+        for (const hit of hr.hits) {
+          const entry = this.entries[hit.entry];
+          const alert = buildAlert(hr.read, hr.read.id, entry, hit.entry, hit.tier, hit.distance, hit.score, hit.matchedPlate, hit.stateMismatch, ctx);
+          alert.alertId = `${key}.${hr.index}.${hit.entry}`;
+          const maxAge = entry.source !== undefined ? this.maxAge.get(entry.source) : undefined;
+          if (maxAge !== undefined && alert.hotlistAgeS > maxAge) alert.stale = true;
+          const sightings = this.suppressor.offer(alert);
+          if (sightings === undefined) {
+            m.suppressed();
+            continue;
+          }
+          alert.sightings = sightings;
+          outputs.push({ subject: s.alerts(alert.agency), data: encodeJson(alert), id: alert.alertId });
+          m.alert(alert.match, alert.list);
+          emitted.push(alert.alertId);
+        }
+        records.push(buildRecord(hr.read, emitted, retentionFor(hr.read.agency, true, hr.read.ts, retention)));
+      }
+      outputs.push({ subject: s.records('hit'), data: encodeJson(out.single ? records[0] : records), id: `${key}.hit` });
+      m.record('hit', records.length);
+    }
+  }
+
+  health(): HealthReport {
+    const now = Date.now();
+    return assessHealth({
+      nats: this.natsHealth,
+      hotlists: this.sources.map((src) => hotlistHealth(src.source, src.refreshedAt, src.maxAgeS, now, src.entries)),
+      ready: this.stopping === undefined,
+      pool: { threads: this.runner?.threads ?? 0, utilization: this.runner?.utilization() ?? 0, queued: this.batcher?.pending ?? 0 },
+    });
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const log = this.logger;
+    log.info('stopping: no new reads, finishing batches in flight');
+    const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs).unref());
+    const work = (async () => {
+      if (this.sub) await this.sub.drain();
+      if (this.consumer) {
+        await this.consumer.close();
+        await this.consumeLoop;
+      }
+      await this.batcher?.drain();
+      if (this.nc && !this.nc.isClosed()) await this.nc.flush();
+    })();
+    if ((await Promise.race([work.then(() => 'done' as const), deadline])) === 'timeout') {
+      log.warn({ timeoutMs: this.config.shutdownTimeoutMs, pending: this.batcher?.pending }, 'shutdown timed out; unfinished JetStream reads will be redelivered');
+    }
+    clearInterval(this.utilTimer);
+    await this.runner?.close();
+    if (this.nc && !this.nc.isClosed()) await this.nc.drain();
+    await this.ops?.close();
+    log.info({ dropped: this.dropped }, 'stopped');
+  }
+}
+
+/** Loads the hotlists, builds the matcher, connects and starts consuming. */
+export async function startService(config: ServiceConfig, logger: Logger): Promise<RunningService> {
+  const service = new Service(config, logger);
+  try {
+    await service.start();
+  } catch (err) {
+    await service.stop().catch(() => undefined);
+    throw err;
+  }
+  return service;
+}

@@ -1,0 +1,195 @@
+/**
+ * Starts a real nats-server per test suite, after nats.js `nst/src/launcher.ts`: write a config
+ * with `port: -1` and a ports file directory, start `nats-server -c`, read the port the server
+ * chose from its ports file, and race that against an early exit. Each server gets its own temp
+ * directory (config, ports file, JetStream store), removed on `stop()`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+export interface NatsServerOptions {
+  /** Enable JetStream with a store in the server's temp dir. Default true. */
+  jetstream?: boolean;
+  /** Extra command-line arguments for nats-server. */
+  args?: string[];
+  /** Extra config text appended to the generated config file. */
+  config?: string;
+}
+
+export interface NatsServerHandle extends AsyncDisposable {
+  /** `nats://127.0.0.1:PORT` */
+  url: string;
+  port: number;
+  /** The JetStream store directory (inside the temp dir). */
+  storeDir: string;
+  /** The temp dir holding config, ports file and store. */
+  dir: string;
+  /** SIGTERM, SIGKILL after 2 s, then remove the temp dir. */
+  stop(): Promise<void>;
+  /** SIGKILL now; keeps the store dir (to test restarts and outages). */
+  kill(): Promise<void>;
+  /** Starts again on the same port with the same store (stops the running one first). */
+  restart(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 10_000;
+const STOP_GRACE_MS = 2_000;
+
+/** The nats-server binary: $NATS_SERVER, then PATH, then the usual install folders. */
+function findBinary(): string {
+  const fromEnv = process.env.NATS_SERVER;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/bin', '/usr/bin'];
+  for (const dir of dirs) {
+    if (dir === '') continue;
+    const candidate = join(dir, 'nats-server');
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('nats-server not found on PATH or in /usr/sbin: install nats-server 2.9+ or set NATS_SERVER to its path');
+}
+
+// Servers still running when the test process exits are killed, so none outlive a crashed suite.
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+function configText(port: number, dir: string, storeDir: string, options: NatsServerOptions): string {
+  const lines = [`listen: "127.0.0.1:${port}"`, `ports_file_dir: ${JSON.stringify(dir)}`];
+  if (options.jetstream ?? true) lines.push(`jetstream {`, `  store_dir: ${JSON.stringify(storeDir)}`, `}`);
+  if (options.config !== undefined) lines.push(options.config);
+  return lines.join('\n') + '\n';
+}
+
+/** Waits for `<name>_<pid>.ports` in `dir` and returns the client port; rejects if the server exits first. */
+async function waitForPort(child: ChildProcess, dir: string, stderr: () => string): Promise<number> {
+  const suffix = `_${child.pid}.ports`;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let exit: string | undefined;
+  const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+    exit = signal === null ? `exit code ${code}` : `signal ${signal}`;
+  };
+  child.once('exit', onExit);
+  try {
+    for (;;) {
+      if (exit !== undefined) throw new Error(`nats-server exited during start (${exit}):\n${stderr().trim()}`);
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`nats-server did not report its port within ${START_TIMEOUT_MS} ms:\n${stderr().trim()}`);
+      }
+      const name = (await readdir(dir)).find((f) => f.endsWith(suffix));
+      if (name !== undefined) {
+        try {
+          const ports = JSON.parse(await readFile(join(dir, name), 'utf8')) as { nats?: string[] };
+          const url = ports.nats?.[0];
+          if (url !== undefined) return Number(new URL(url).port);
+        } catch {
+          // Written but not yet complete: read again.
+        }
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    child.off('exit', onExit);
+  }
+}
+
+/** Starts a nats-server on a free port with its own store directory. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
+  const binary = findBinary();
+  const dir = await mkdtemp(join(tmpdir(), 'platesieve-nats-'));
+  const storeDir = join(dir, 'js');
+  const configFile = join(dir, 'server.conf');
+  let child: ChildProcess | undefined;
+  let port = -1;
+
+  const launch = async (): Promise<void> => {
+    // Old ports files belong to earlier processes; the new one is named with the new pid.
+    for (const f of await readdir(dir)) if (f.endsWith('.ports')) await rm(join(dir, f), { force: true });
+    await writeFile(configFile, configText(port, dir, storeDir, options));
+    let err = '';
+    const proc = spawn(binary, ['-c', configFile, ...(options.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc.stderr?.setEncoding('utf8');
+    proc.stderr?.on('data', (chunk: string) => {
+      err = (err + chunk).slice(-8000);
+    });
+    const spawned = new Promise<void>((resolve, reject) => {
+      proc.once('spawn', () => resolve());
+      proc.once('error', (e) => reject(new Error(`cannot start ${binary}: ${e.message}`, { cause: e })));
+    });
+    await spawned;
+    track(proc);
+    child = proc;
+    port = await waitForPort(proc, dir, () => err);
+  };
+
+  const terminate = async (): Promise<void> => {
+    const proc = child;
+    if (proc === undefined) return;
+    child = undefined;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited(proc);
+    clearTimeout(timer);
+  };
+
+  try {
+    await launch();
+  } catch (e) {
+    if (child !== undefined) child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+
+  const handle: NatsServerHandle = {
+    get url() {
+      return `nats://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
+    storeDir,
+    dir,
+    async stop() {
+      await terminate();
+      await rm(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      const proc = child;
+      if (proc === undefined) return;
+      child = undefined;
+      proc.kill('SIGKILL');
+      await exited(proc);
+    },
+    async restart() {
+      await terminate();
+      await launch();
+    },
+    async [Symbol.asyncDispose]() {
+      await handle.stop();
+    },
+  };
+  return handle;
+}
+
+/** A random subject prefix, so tests sharing a server never see each other's messages. */
+export function uniquePrefix(): string {
+  return `t${randomBytes(6).toString('hex')}`;
+}
