@@ -3,7 +3,8 @@
  * officer must verify. Runs only for hits, so plain objects and strings are fine here.
  */
 import type { Alert, HotlistEntry, MatchTier, PlateRead } from './types.js';
-import { collapsePlate, normalizePlate, normalizeState } from './core/plate.js';
+import { collapsePlate, normalizeState } from './core/plate.js';
+import type { Hit } from './hits.js';
 import {
   DEFAULT_CONFIDENCE, confusionFactor, exactScore, fuzzyFactors, fuzzyScore, ocrScore, roundScore,
 } from './core/score.js';
@@ -66,16 +67,11 @@ export function buildAlert(
   readId: string,
   entry: HotlistEntry,
   entryIndex: number,
-  tier: MatchTier,
-  distance: number,
-  score: number,
-  matchedPlate: string,
-  stateMismatch: boolean,
+  hit: Hit,
   ctx: AlertContext,
 ): Alert {
-  const entryPlate = typeof entry.plate === 'string' ? entry.plate : '';
-  const normEntry = normalizePlate(entryPlate);
-  const hotlistPlate = normEntry.ok ? normEntry.plate : entryPlate;
+  const { tier, distance, score, matchedPlate, stateMismatch } = hit;
+  const hotlistPlate = hit.entryPlate;
   const hotlistState = normalizeState(entry.state) || undefined;
   const alert: Alert = {
     readId,

@@ -60,7 +60,7 @@ class WasmMatcher implements Matcher {
         lastRead = hit.read;
         readId = readIdOf(read) ?? randomUUID();
       }
-      alerts.push(buildAlert(read, readId, this.entries[hit.entry], hit.entry, hit.tier, hit.distance, hit.score, hit.matchedPlate, hit.stateMismatch, ctx));
+      alerts.push(buildAlert(read, readId, this.entries[hit.entry], hit.entry, hit, ctx));
     }
     return alerts;
   }

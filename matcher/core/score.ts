@@ -53,16 +53,17 @@ export function confusionFactor(read: string, entry: string): number {
 export function fuzzyFactors(read: string, entry: string, cRead: string, cEntry: string): { edits: number; confusion: number } {
   const n = cRead.length;
   const m = cEntry.length;
-  const d: number[][] = [];
-  for (let i = 0; i <= n; i++) {
-    d.push(new Array<number>(m + 1).fill(0));
-    d[i][0] = i;
-  }
-  for (let j = 0; j <= m; j++) d[0][j] = j;
+  const w = m + 1;
+  // Plates have at most 10 characters: one preallocated 11 x 11 table, row-major.
+  const d = DP;
+  for (let i = 0; i <= n; i++) d[i * w] = i;
+  for (let j = 0; j <= m; j++) d[j] = j;
   for (let i = 1; i <= n; i++) {
     for (let j = 1; j <= m; j++) {
-      const sub = d[i - 1][j - 1] + (cRead[i - 1] === cEntry[j - 1] ? 0 : 1);
-      d[i][j] = Math.min(sub, d[i - 1][j] + 1, d[i][j - 1] + 1);
+      const sub = d[(i - 1) * w + j - 1] + (cRead.charCodeAt(i - 1) === cEntry.charCodeAt(j - 1) ? 0 : 1);
+      const del = d[(i - 1) * w + j] + 1;
+      const ins = d[i * w + j - 1] + 1;
+      d[i * w + j] = sub < del ? (sub < ins ? sub : ins) : del < ins ? del : ins;
     }
   }
   let edits = 1;
@@ -70,12 +71,13 @@ export function fuzzyFactors(read: string, entry: string, cRead: string, cEntry:
   let i = n;
   let j = m;
   while (i > 0 || j > 0) {
-    if (i > 0 && j > 0 && d[i][j] === d[i - 1][j - 1] + (cRead[i - 1] === cEntry[j - 1] ? 0 : 1)) {
+    const here = d[i * w + j];
+    if (i > 0 && j > 0 && here === d[(i - 1) * w + j - 1] + (cRead[i - 1] === cEntry[j - 1] ? 0 : 1)) {
       if (cRead[i - 1] !== cEntry[j - 1]) edits *= INNER_EDIT;
       else if (read[i - 1] !== entry[j - 1]) confusion *= pairLikelihood(read[i - 1], entry[j - 1]);
       i--;
       j--;
-    } else if (i > 0 && d[i][j] === d[i - 1][j] + 1) {
+    } else if (i > 0 && here === d[(i - 1) * w + j] + 1) {
       edits *= i === 1 || i === n ? END_EDIT : INNER_EDIT; // read has an extra character
       i--;
     } else {
@@ -85,6 +87,8 @@ export function fuzzyFactors(read: string, entry: string, cRead: string, cEntry:
   }
   return { edits, confusion };
 }
+
+const DP = new Int32Array(11 * 11);
 
 export function exactScore(confidence: number, stateMismatch: boolean): number {
   return 0.8 + 0.2 * clamp01(confidence) * (stateMismatch ? STATE_MISMATCH : 1);

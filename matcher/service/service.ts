@@ -170,7 +170,13 @@ class Service implements RunningService {
     const retention: RetentionConfig = config.retention;
     this.runner = createRunner(matcher.snapshot(), { maxMessageBytes: MAX_MESSAGE_BYTES, retention }, config.pool.workers);
 
-    this.nc = await connect(natsConnectionOptions(config.nats));
+    // Up before NATS, so /healthz says "failing" (not nothing) while the first connection waits.
+    if (config.metrics !== null) {
+      this.ops = await startOpsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics, health: () => this.health(), logger: log.child({ stage: 'ops' }) });
+      this.opsPort = this.ops.port;
+      log.info({ port: this.ops.port }, 'metrics and health server listening');
+    }
+    this.nc = await this.connectWithRetry();
     this.natsHealth = { connected: true, server: this.nc.getServer() };
     void this.watchStatus();
     log.info({ server: this.nc.getServer(), mode: config.mode, workers: config.pool.workers }, 'connected to NATS');
@@ -181,11 +187,6 @@ class Service implements RunningService {
       (batch) => this.dispatch(batch),
     );
 
-    if (config.metrics !== null) {
-      this.ops = await startOpsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics, health: () => this.health(), logger: log.child({ stage: 'ops' }) });
-      this.opsPort = this.ops.port;
-      log.info({ port: this.ops.port }, 'metrics and health server listening');
-    }
     this.utilTimer = setInterval(() => {
       this.metrics.poolUtilization(this.runner.utilization());
       this.metrics.inflightBatches(this.batcher.running);
@@ -215,6 +216,28 @@ class Service implements RunningService {
       });
     }
     log.info({ subject: this.subjects.reads, queue: config.queueGroup, version: this.hotlistVersion }, 'consuming reads');
+  }
+
+  /**
+   * First connection: retried with every failure logged (nats.js's own wait-on-first-connect
+   * retries silently, so a wrong password or CA would look like a hang). Authorization
+   * errors are final; `nats.maxReconnectAttempts` (-1 forever) bounds the rest.
+   */
+  private async connectWithRetry(): Promise<NatsConnection> {
+    const cfg = this.config.nats;
+    const options = { ...natsConnectionOptions(cfg), waitOnFirstConnect: false };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await connect(options);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (/authorization|authentication|permissions/i.test(message)) throw err;
+        if (this.stopping !== undefined || (cfg.maxReconnectAttempts >= 0 && attempt > cfg.maxReconnectAttempts)) throw err;
+        this.natsHealth = { connected: false, error: message };
+        this.logger.warn({ attempt, servers: cfg.servers, error: message }, 'cannot connect to NATS; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.max(100, cfg.reconnectTimeWaitMs)));
+      }
+    }
   }
 
   private drop(): void {
@@ -327,7 +350,7 @@ class Service implements RunningService {
         const emitted: string[] = [];
         for (const hit of hr.hits) {
           const entry = this.entries[hit.entry];
-          const alert = buildAlert(hr.read, hr.read.id, entry, hit.entry, hit.tier, hit.distance, hit.score, hit.matchedPlate, hit.stateMismatch, ctx);
+          const alert = buildAlert(hr.read, hr.read.id, entry, hit.entry, hit, ctx);
           alert.alertId = `${key}.${hr.index}.${hit.entry}`;
           const maxAge = entry.source !== undefined ? this.maxAge.get(entry.source) : undefined;
           if (maxAge !== undefined && alert.hotlistAgeS > maxAge) alert.stale = true;
