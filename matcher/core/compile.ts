@@ -52,27 +52,21 @@ function entryError(index: number, message: string): InvalidEntryError {
   return new InvalidEntryError(`hotlist entry ${index}: ${message}`, { index });
 }
 
-/** Builds the snapshot of `entries`. Throws {@link InvalidEntryError} on a malformed entry. */
-export function compileHotlist(entries: readonly HotlistEntry[], opts: ResolvedOptions): CompiledHotlist {
-  const started = performance.now();
-  const core = instantiateCore();
-  const classPtr = coreAlloc(core, 64, 'the OCR class map');
-  new Uint8Array(core.memory.buffer, classPtr, 64).set(classMapBytes(opts.ocrClasses));
-  if (!core.beginBuild(entries.length, classPtr)) throw new CoreError(`out of WebAssembly memory for ${entries.length} entries`);
-  const staging = coreAlloc(core, CHUNK * QUERY_RECORD, 'entry staging');
-  const statusPtr = coreAlloc(core, CHUNK, 'entry status');
-  const states = new StateCodes();
-  const listIds = new Map<string, number>();
-  const listMasks = new Map<string, number>();
-  let junk = 0;
+/** Per-build interning: states, list ids and tier masks by list type. */
+export class EntryPacker {
+  readonly states = new StateCodes();
+  private readonly listIds = new Map<string, number>();
+  private readonly listMasks = new Map<string, number>();
 
-  for (let from = 0; from < entries.length; from += CHUNK) {
-    const count = Math.min(CHUNK, entries.length - from);
-    // Views are taken per chunk: beginBuild may have grown (and so replaced) the buffer.
-    const buf = core.memory.buffer;
-    const u8 = new Uint8Array(buf, staging, count * QUERY_RECORD);
-    const u16 = new Uint16Array(buf, staging, (count * QUERY_RECORD) >> 1);
-    const u32 = new Uint32Array(buf, staging, (count * QUERY_RECORD) >> 2);
+  constructor(private readonly opts: ResolvedOptions) {}
+
+  /**
+   * Writes entries [from, from + count) as 32-byte staging records (the query record shape:
+   * raw plate | length | tier mask @25 | state u16 @26 | list id u32 @28) at `at` in `u8`.
+   */
+  pack(entries: readonly HotlistEntry[], from: number, count: number, u8: Uint8Array, at: number): void {
+    const u16 = new Uint16Array(u8.buffer, u8.byteOffset + at, (count * QUERY_RECORD) >> 1);
+    const u32 = new Uint32Array(u8.buffer, u8.byteOffset + at, (count * QUERY_RECORD) >> 2);
     for (let i = 0; i < count; i++) {
       const index = from + i;
       const e = entries[index];
@@ -84,40 +78,90 @@ export function compileHotlist(entries: readonly HotlistEntry[], opts: ResolvedO
       }
       const list = e.list;
       if (typeof list !== 'string' || list.length === 0) throw entryError(index, 'has no list type');
-      let mask = listMasks.get(list);
+      let mask = this.listMasks.get(list);
       if (mask === undefined) {
         mask = 0;
-        for (const t of tiersForList(opts, list)) mask |= TIER_BITS[t];
-        listMasks.set(list, mask);
+        for (const t of tiersForList(this.opts, list)) mask |= TIER_BITS[t];
+        this.listMasks.set(list, mask);
       }
-      let listId = listIds.get(list);
-      if (listId === undefined) listIds.set(list, (listId = listIds.size + 1));
+      let listId = this.listIds.get(list);
+      if (listId === undefined) this.listIds.set(list, (listId = this.listIds.size + 1));
       if (plate.length > RAW_PLATE_CAPACITY) {
         const n = normalizePlate(plate);
         if (!n.ok) throw entryError(index, n.reason);
         plate = n.plate;
       }
-      const rec = i * QUERY_RECORD;
+      const rec = at + i * QUERY_RECORD;
       for (let c = 0; c < plate.length; c++) {
         const ch = plate.charCodeAt(c);
         u8[rec + c] = ch > 0xff ? 0xff : ch;
       }
       u8[rec + 24] = plate.length;
       u8[rec + 25] = mask;
-      u16[(rec + 26) >> 1] = states.intern(e.state);
-      u32[(rec + 28) >> 2] = listId;
+      u16[(i * QUERY_RECORD + 26) >> 1] = this.states.intern(e.state);
+      u32[(i * QUERY_RECORD + 28) >> 2] = listId;
     }
-    core.addEntries(staging, count, statusPtr);
-    const status = new Uint8Array(core.memory.buffer, statusPtr, count);
-    for (let i = 0; i < count; i++) {
+  }
+}
+
+/** Entries packed on the host, to be built in another thread (a hotlist reload). */
+export interface PackedEntries {
+  records: Uint8Array;
+  count: number;
+  states: Array<[string, number]>;
+}
+
+/** Packs every entry (32 bytes each); validation as in {@link compileHotlist}. */
+export function packEntries(entries: readonly HotlistEntry[], opts: ResolvedOptions): PackedEntries {
+  const packer = new EntryPacker(opts);
+  const records = new Uint8Array(Math.max(1, entries.length) * QUERY_RECORD);
+  for (let from = 0; from < entries.length; from += CHUNK) {
+    const count = Math.min(CHUNK, entries.length - from);
+    packer.pack(entries, from, count, records, from * QUERY_RECORD);
+  }
+  return { records, count: entries.length, states: packer.states.toJSON() };
+}
+
+const STATUS_REASONS: Readonly<Record<number, string>> = {
+  1: 'plate is empty after normalization',
+  2: 'plate has more than 10 characters after normalization',
+  3: 'plate contains a character outside A-Z, 0-9 and the separators',
+};
+
+/**
+ * Builds a snapshot in a fresh core from staging records. `fill(from, count, u8, at)` writes
+ * records [from, from + count) into the staging buffer; `reason(index)` explains a rejected
+ * entry. Shared by the same-thread build and the reload worker.
+ */
+function buildCore(
+  count: number,
+  opts: ResolvedOptions,
+  states: StateCodes,
+  fill: (from: number, n: number, u8: Uint8Array, at: number) => void,
+  reason: (index: number, status: number) => string,
+): CompiledHotlist {
+  const started = performance.now();
+  const core = instantiateCore();
+  const classPtr = coreAlloc(core, 64, 'the OCR class map');
+  new Uint8Array(core.memory.buffer, classPtr, 64).set(classMapBytes(opts.ocrClasses));
+  if (!core.beginBuild(count, classPtr)) throw new CoreError(`out of WebAssembly memory for ${count} entries`);
+  const staging = coreAlloc(core, CHUNK * QUERY_RECORD, 'entry staging');
+  const statusPtr = coreAlloc(core, CHUNK, 'entry status');
+  let junk = 0;
+  for (let from = 0; from < count; from += CHUNK) {
+    const n = Math.min(CHUNK, count - from);
+    // Views are taken per chunk: beginBuild may have grown (and so replaced) the buffer.
+    fill(from, n, new Uint8Array(core.memory.buffer), staging);
+    core.addEntries(staging, n, statusPtr);
+    const status = new Uint8Array(core.memory.buffer, statusPtr, n);
+    for (let i = 0; i < n; i++) {
       const st = status[i];
       if (st === STATUS_OK) continue;
       if (st === STATUS_JUNK) {
         junk++;
         continue;
       }
-      const n = normalizePlate(String(entries[from + i].plate));
-      throw entryError(from + i, n.ok ? 'plate rejected by the core' : n.reason);
+      throw entryError(from + i, reason(from + i, st));
     }
   }
 
@@ -126,7 +170,7 @@ export function compileHotlist(entries: readonly HotlistEntry[], opts: ResolvedO
   const bitsPerKey16 = opts.prefilter ? shape.bitsPerKey16 : 1;
   const k = opts.prefilter ? shape.k : 0;
   const base = core.finishBuild(bitsPerKey16, k, opts.maxDistance, opts.stateMismatch === 'match' ? 1 : 0) >>> 0;
-  if (base === 0) throw new CoreError(`out of WebAssembly memory building the tables of ${entries.length} entries`);
+  if (base === 0) throw new CoreError(`out of WebAssembly memory building the tables of ${count} entries`);
   const size = core.snapshotSize(base) >>> 0;
   const hash = core.hashRegion(base, size);
   const dups = header(core, base, H.DUPLICATES);
@@ -144,6 +188,35 @@ export function compileHotlist(entries: readonly HotlistEntry[], opts: ResolvedO
     buildTimeMs: performance.now() - started,
     version: opts.hotlistVersion ?? `h${BigInt.asUintN(64, hash).toString(16).padStart(16, '0')}`,
   };
+}
+
+/**
+ * Builds the snapshot of `entries`, streaming them through a 64k-entry staging buffer so the
+ * host never holds a second copy of the list. Throws {@link InvalidEntryError} on a malformed entry.
+ */
+export function compileHotlist(entries: readonly HotlistEntry[], opts: ResolvedOptions): CompiledHotlist {
+  const packer = new EntryPacker(opts);
+  return buildCore(
+    entries.length,
+    opts,
+    packer.states,
+    (from, n, u8, at) => packer.pack(entries, from, n, u8, at),
+    (index) => {
+      const r = normalizePlate(String(entries[index].plate));
+      return r.ok ? 'plate rejected by the core' : r.reason;
+    },
+  );
+}
+
+/** Builds the snapshot of packed entries (in a worker thread: see service/compile-worker.ts). */
+export function buildPacked(packed: PackedEntries, opts: ResolvedOptions): CompiledHotlist {
+  return buildCore(
+    packed.count,
+    opts,
+    StateCodes.from(packed.states),
+    (from, n, u8, at) => u8.set(packed.records.subarray(from * QUERY_RECORD, (from + n) * QUERY_RECORD), at),
+    (_index, status) => STATUS_REASONS[status] ?? 'plate rejected by the core',
+  );
 }
 
 /** Attaches a snapshot's tables to a fresh core instance (no recompilation). */
