@@ -83,3 +83,63 @@ export class ConfigError extends PlatesieveError {
     this.issues = options?.issues ?? [{ key, message }];
   }
 }
+
+/** A partial-plate pattern is malformed (bad syntax, too long, or matching every plate). */
+export class PatternError extends PlatesieveError {
+  /** Index of the pattern in the list given to the compiler. */
+  readonly index: number;
+  readonly pattern: string;
+  constructor(message: string, context: { index: number; pattern: string }) {
+    super('ERR_PATTERN', message);
+    this.index = context.index;
+    this.pattern = context.pattern;
+  }
+}
+
+/** Why a purpose check refused (see `matcher/policy/purpose.ts` and docs/audit.md). */
+export interface PurposeRefusalInfo {
+  /** The forbidden category, or `UNAUTHORIZED_PURPOSE` / `UNDOCUMENTED`. */
+  category: string;
+  /** Stable refusal code, e.g. `FORBIDDEN_PURPOSE`, `UNKNOWN_PURPOSE`, `MISSING_CASE`. */
+  refusal: string;
+  /** One line for the operator. */
+  reason: string;
+  /** The policy clause(s) the refusal rests on. */
+  citation: string;
+}
+
+/** An operator action or a hotlist entry is for a purpose the policies forbid or do not allow. */
+export class PurposeRefusedError extends PlatesieveError {
+  readonly category: string;
+  readonly refusal: string;
+  readonly reason: string;
+  readonly citation: string;
+  constructor(info: PurposeRefusalInfo, options?: { cause?: unknown }) {
+    super('ERR_PURPOSE_REFUSED', `refused (${info.category}): ${info.reason} [${info.citation}]`, options);
+    this.category = info.category;
+    this.refusal = info.refusal;
+    this.reason = info.reason;
+    this.citation = info.citation;
+  }
+}
+
+/** The audit log cannot be opened, appended to or continued (broken chain, lock held, I/O). */
+export class AuditError extends PlatesieveError {
+  readonly file: string;
+  /** 1-based line of the problem, when it is one line of the file. */
+  readonly line?: number;
+  constructor(file: string, message: string, options?: { cause?: unknown; line?: number }) {
+    super('ERR_AUDIT', `${file}: ${message}`, options);
+    this.file = file;
+    this.line = options?.line;
+  }
+}
+
+/** A new hotlist version was refused (it looks truncated); the version in force stays. */
+export class HotlistRefusedError extends PlatesieveError {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super('ERR_HOTLIST_REFUSED', `${file}: ${message}`);
+    this.file = file;
+  }
+}

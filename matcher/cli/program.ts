@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OutputClosed, UsageError } from './errors.js';
 import { registerMatchCommand, type CommandIo } from './match.js';
 import { registerServeCommand } from './serve.js';
+import { registerDemoCommand } from './demo.js';
 
 function packageVersion(): string {
   // dist/matcher/cli/ or matcher/cli/: the package root is three or two levels up.
@@ -37,6 +38,7 @@ export function createProgram(io: CommandIo): Command {
     });
   registerMatchCommand(program, io);
   registerServeCommand(program, io);
+  registerDemoCommand(program, io);
   return program;
 }
 

@@ -45,7 +45,8 @@ export function registerServeCommand(program: Command, io: CommandIo): void {
 Secrets come from the environment when the file leaves them unset:
   PLATESIEVE_NATS_USER, PLATESIEVE_NATS_PASS, PLATESIEVE_NATS_TOKEN,
   PLATESIEVE_NATS_CREDS, PLATESIEVE_NATS_NKEY_SEED_FILE
-Logs are JSON lines (pino) on standard output. SIGTERM or SIGINT stops gracefully.`)
+Logs are JSON lines (pino) on standard output. SIGTERM or SIGINT stops gracefully;
+SIGHUP reloads every hotlist source now (a new version is also picked up when a file changes).`)
     .action(async (opts: ServeOptions) => {
       const overrides: ConfigOverrides = {
         nats: opts.nats,
@@ -77,6 +78,7 @@ Logs are JSON lines (pino) on standard output. SIGTERM or SIGINT stops gracefull
           logger.info({ signal }, 'signal received');
           process.removeAllListeners('SIGTERM');
           process.removeAllListeners('SIGINT');
+          process.removeAllListeners('SIGHUP');
           service.stop().then(resolve, (err: unknown) => {
             logger.error({ err }, 'stop failed');
             resolve();
@@ -84,6 +86,7 @@ Logs are JSON lines (pino) on standard output. SIGTERM or SIGINT stops gracefull
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
+        process.on('SIGHUP', () => void service.reload('SIGHUP'));
       });
       void io;
     });

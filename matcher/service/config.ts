@@ -42,6 +42,10 @@ export interface HotlistSourceConfig {
   maxInvalidFraction?: number;
   /** Older than this, the source makes the service report itself degraded. */
   maxAgeHours: number;
+  /** How often the file is checked for a new version (its modification time); a change reloads every source. */
+  refreshMinutes: number;
+  /** A new version with fewer than this fraction of the entries in force is refused as truncated. */
+  minRetainedFraction: number;
 }
 
 /** TLS files; any of them present turns TLS on. An empty object means TLS with system CAs. */
@@ -243,6 +247,8 @@ const hotlistSchema = obj({
   format: z.enum(['csv', 'ndjson'], { error: 'must be "csv" or "ndjson"' }).optional(),
   maxInvalidFraction: num(0, 1).optional(),
   maxAgeHours: num(0, undefined, true).default(24),
+  refreshMinutes: num(0, undefined, true).default(5),
+  minRetainedFraction: num(0, 1).default(0.5),
 });
 
 const retentionPolicySchema = obj({

@@ -15,9 +15,11 @@ import {
   AckPolicy, DeliverPolicy, RetentionPolicy as JsRetention, StorageType, connect, nanos,
   type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection, type Subscription,
 } from 'nats';
+import { stat } from 'node:fs/promises';
+import { HotlistRefusedError } from '../errors.js';
 import type { HotlistEntry, MatchTier } from '../types.js';
-import { createMatcher } from '../matcher.js';
 import { buildAlert, type AlertContext } from '../alerts.js';
+import { compileOffThread } from './compile.js';
 import type { ServiceConfig } from './config.js';
 import { natsConnectionOptions } from './connection.js';
 import { loadSources, type LoadedSource } from './hotlists.js';
@@ -45,6 +47,24 @@ interface Incoming {
   js?: JsMsg;
 }
 
+/**
+ * One hotlist version with everything that matches against it. A reload builds a new
+ * generation beside the one in force and swaps it in between batches: a batch is matched,
+ * finalized and published against the generation it started with, so no read is dropped,
+ * none is matched against a half-built list, and every alert names its version.
+ */
+interface Generation {
+  version: string;
+  entries: readonly HotlistEntry[];
+  sources: LoadedSource[];
+  refreshed: Map<string, number>;
+  maxAge: Map<string, number>;
+  runner: BatchRunner;
+  inFlight: number;
+  retired: boolean;
+  loadedAt: number;
+}
+
 /** A running service. */
 export interface RunningService {
   readonly config: ServiceConfig;
@@ -53,6 +73,8 @@ export interface RunningService {
   readonly opsPort?: number;
   readonly hotlistVersion: string;
   health(): HealthReport;
+  /** Loads every hotlist source again and swaps the new version in; false when it was refused. */
+  reload(reason: string): Promise<boolean>;
   /** Stops taking reads, finishes every batch in flight, drains NATS. Idempotent. */
   stop(): Promise<void>;
 }
@@ -106,13 +128,10 @@ async function ensureStreams(nc: NatsConnection, config: ServiceConfig, logger: 
 class Service implements RunningService {
   readonly metrics = new ServiceMetrics();
   opsPort?: number;
-  hotlistVersion = '';
   private readonly logger: Logger;
-  private entries: readonly HotlistEntry[] = [];
-  private sources: LoadedSource[] = [];
-  private refreshed = new Map<string, number>();
-  private maxAge = new Map<string, number>();
-  private runner!: BatchRunner;
+  private gen!: Generation;
+  private reloading?: Promise<boolean>;
+  private refreshTimers: NodeJS.Timeout[] = [];
   private nc!: NatsConnection;
   private js?: JetStreamClient;
   private publisher!: Publisher;
@@ -139,36 +158,8 @@ class Service implements RunningService {
   async start(): Promise<void> {
     const config = this.config;
     const log = this.logger;
-    const loaded = await loadSources(config.hotlists, log.child({ stage: 'hotlist' }));
-    this.entries = loaded.entries;
-    this.sources = loaded.sources;
-    // A source's age is its oldest file's; rows naming another source than their file's
-    // count as that source, refreshed when their file was.
-    for (const s of loaded.sources) {
-      for (const name of [s.source, ...s.rowSources]) {
-        this.refreshed.set(name, Math.min(this.refreshed.get(name) ?? Infinity, s.refreshedAt));
-        this.maxAge.set(name, Math.min(this.maxAge.get(name) ?? Infinity, s.maxAgeS));
-      }
-      this.metrics.hotlistEntries(s.source, s.entries);
-    }
-    this.metrics.hotlistAges(() => Object.fromEntries([...this.refreshed].map(([s, t]) => [s, (Date.now() - t) / 1000])));
-
-    const m = config.matching;
-    const matcher = createMatcher({
-      entries: this.entries,
-      tiers: m.tiers as MatchTier[] | undefined,
-      listTiers: m.listTiers,
-      maxDistance: m.maxDistance,
-      stateMismatch: m.stateMismatch,
-      minScore: m.minScore,
-      ocrClasses: m.ocrClasses,
-      sourceRefreshedAt: Object.fromEntries(this.refreshed),
-    });
-    const stats = matcher.stats();
-    this.hotlistVersion = stats.hotlistVersion;
-    log.info({ entries: stats.entries, bytes: stats.memoryBytes, buildMs: Math.round(stats.buildTimeMs), version: stats.hotlistVersion }, 'matcher built');
-    const retention: RetentionConfig = config.retention;
-    this.runner = createRunner(matcher.snapshot(), { maxMessageBytes: MAX_MESSAGE_BYTES, retention }, config.pool.workers);
+    this.gen = await this.loadGeneration(undefined);
+    this.metrics.hotlistAges(() => Object.fromEntries([...this.gen.refreshed].map(([src, t]) => [src, (Date.now() - t) / 1000])));
 
     // Up before NATS, so /healthz says "failing" (not nothing) while the first connection waits.
     if (config.metrics !== null) {
@@ -188,7 +179,7 @@ class Service implements RunningService {
     );
 
     this.utilTimer = setInterval(() => {
-      this.metrics.poolUtilization(this.runner.utilization());
+      this.metrics.poolUtilization(this.gen.runner.utilization());
       this.metrics.inflightBatches(this.batcher.running);
     }, 1000);
     this.utilTimer.unref();
@@ -215,7 +206,114 @@ class Service implements RunningService {
         },
       });
     }
-    log.info({ subject: this.subjects.reads, queue: config.queueGroup, version: this.hotlistVersion }, 'consuming reads');
+    log.info({ subject: this.subjects.reads, queue: config.queueGroup, version: this.gen.version }, 'consuming reads');
+    this.scheduleRefresh();
+  }
+
+  get hotlistVersion(): string {
+    return this.gen?.version ?? '';
+  }
+
+  /**
+   * Loads every source and builds a generation off the main thread. Refuses (throws) a load
+   * whose file is refused by the loader (truncated, mostly invalid) or that keeps fewer than
+   * `minRetainedFraction` of a source's entries in force.
+   */
+  private async loadGeneration(prev: Generation | undefined): Promise<Generation> {
+    const config = this.config;
+    const log = this.logger.child({ stage: 'hotlist' });
+    const loaded = await loadSources(config.hotlists, log);
+    if (prev !== undefined) {
+      for (const cfg of config.hotlists) {
+        const before = prev.sources.find((x) => x.file === cfg.file);
+        const after = loaded.sources.find((x) => x.file === cfg.file);
+        if (before !== undefined && after !== undefined && after.entries < before.entries * cfg.minRetainedFraction) {
+          throw new HotlistRefusedError(
+            cfg.file,
+            `${after.entries} entries, fewer than ${Math.round(cfg.minRetainedFraction * 100)}% of the ${before.entries} in force: looks truncated`,
+          );
+        }
+      }
+    }
+    // A source's age is its oldest file's; rows naming another source than their file's
+    // count as that source, refreshed when their file was.
+    const refreshed = new Map<string, number>();
+    const maxAge = new Map<string, number>();
+    for (const src of loaded.sources) {
+      for (const name of [src.source, ...src.rowSources]) {
+        refreshed.set(name, Math.min(refreshed.get(name) ?? Infinity, src.refreshedAt));
+        maxAge.set(name, Math.min(maxAge.get(name) ?? Infinity, src.maxAgeS));
+      }
+    }
+    const m = config.matching;
+    const snapshot = await compileOffThread(loaded.entries, {
+      tiers: m.tiers as MatchTier[] | undefined,
+      listTiers: m.listTiers,
+      maxDistance: m.maxDistance,
+      stateMismatch: m.stateMismatch,
+      minScore: m.minScore,
+      ocrClasses: m.ocrClasses,
+      sourceRefreshedAt: Object.fromEntries(refreshed),
+    });
+    const runner = createRunner(snapshot, { maxMessageBytes: MAX_MESSAGE_BYTES, retention: config.retention }, config.pool.workers);
+    for (const src of loaded.sources) this.metrics.hotlistEntries(src.source, src.entries);
+    log.info({ entries: snapshot.stats.entries, bytes: snapshot.bytes.byteLength, buildMs: Math.round(snapshot.stats.buildTimeMs), version: snapshot.version }, 'hotlist compiled');
+    return { version: snapshot.version, entries: loaded.entries, sources: loaded.sources, refreshed, maxAge, runner, inFlight: 0, retired: false, loadedAt: Date.now() };
+  }
+
+  reload(reason: string): Promise<boolean> {
+    if (this.stopping !== undefined) return Promise.resolve(false);
+    this.reloading ??= this.swap(reason).finally(() => {
+      this.reloading = undefined;
+    });
+    return this.reloading;
+  }
+
+  private async swap(reason: string): Promise<boolean> {
+    const log = this.logger.child({ stage: 'hotlist' });
+    const old = this.gen;
+    let next: Generation;
+    try {
+      next = await this.loadGeneration(old);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.metrics.deadLetter('HOTLIST_REFUSED');
+      log.error({ reason, error: message, version: old.version }, 'hotlist load refused; the version in force stays');
+      return false;
+    }
+    if (this.stopping !== undefined) {
+      await next.runner.close();
+      return false;
+    }
+    this.gen = next;
+    this.retire(old);
+    log.info({ reason, from: old.version, to: next.version, entries: next.entries.length }, 'hotlist swapped');
+    return true;
+  }
+
+  private retire(gen: Generation): void {
+    gen.retired = true;
+    if (gen.inFlight === 0) void gen.runner.close();
+  }
+
+  /** Each source's file is checked every `refreshMinutes`; a newer file reloads every source. */
+  private scheduleRefresh(): void {
+    for (const cfg of this.config.hotlists) {
+      if (cfg.refreshMinutes <= 0) continue;
+      const timer = setInterval(() => {
+        void (async () => {
+          const src = this.gen.sources.find((x) => x.file === cfg.file);
+          try {
+            const { mtimeMs } = await stat(cfg.file);
+            if (src === undefined || mtimeMs !== src.refreshedAt) await this.reload(`${cfg.file} changed`);
+          } catch (err) {
+            this.logger.warn({ file: cfg.file, error: (err as Error).message }, 'hotlist file not readable; the version in force stays');
+          }
+        })();
+      }, cfg.refreshMinutes * 60_000);
+      timer.unref();
+      this.refreshTimers.push(timer);
+    }
   }
 
   /**
@@ -284,10 +382,21 @@ class Service implements RunningService {
   }
 
   private async dispatch(batch: Incoming[]): Promise<void> {
+    const gen = this.gen;
+    gen.inFlight++;
+    try {
+      await this.process(batch, gen);
+    } finally {
+      gen.inFlight--;
+      if (gen.retired && gen.inFlight === 0) void gen.runner.close();
+    }
+  }
+
+  private async process(batch: Incoming[], gen: Generation): Promise<void> {
     this.metrics.batch(batch.length);
     let result: TaskResult;
     try {
-      result = await this.runner.run(this.buildTask(batch));
+      result = await gen.runner.run(this.buildTask(batch));
     } catch (err) {
       this.logger.error({ err, messages: batch.length }, 'batch failed in the matcher');
       for (const m of batch) m.js?.nak(1000);
@@ -295,7 +404,7 @@ class Service implements RunningService {
     }
     this.metrics.recordLatency('match', result.matchMicros);
     const outputs: OutputMessage[] = [];
-    this.finalize(batch, result, outputs);
+    this.finalize(batch, result, outputs, gen);
     try {
       await this.publisher.publish(outputs);
     } catch (err) {
@@ -310,14 +419,14 @@ class Service implements RunningService {
     }
   }
 
-  private finalize(batch: readonly Incoming[], result: TaskResult, outputs: OutputMessage[]): void {
+  private finalize(batch: readonly Incoming[], result: TaskResult, outputs: OutputMessage[], gen: Generation): void {
     const s = this.subjects;
     const m = this.metrics;
     const now = Date.now();
     const ctx: AlertContext = {
-      hotlistVersion: this.hotlistVersion,
+      hotlistVersion: gen.version,
       now,
-      refreshedAt: (source) => (source !== undefined ? this.refreshed.get(source) : undefined) ?? now,
+      refreshedAt: (source) => (source !== undefined ? gen.refreshed.get(source) : undefined) ?? gen.loadedAt,
     };
     const retention = this.config.retention;
     for (let i = 0; i < batch.length; i++) {
@@ -349,10 +458,10 @@ class Service implements RunningService {
       for (const hr of out.hitReads) {
         const emitted: string[] = [];
         for (const hit of hr.hits) {
-          const entry = this.entries[hit.entry];
+          const entry = gen.entries[hit.entry];
           const alert = buildAlert(hr.read, hr.read.id, entry, hit.entry, hit, ctx);
           alert.alertId = `${key}.${hr.index}.${hit.entry}`;
-          const maxAge = entry.source !== undefined ? this.maxAge.get(entry.source) : undefined;
+          const maxAge = entry.source !== undefined ? gen.maxAge.get(entry.source) : undefined;
           if (maxAge !== undefined && alert.hotlistAgeS > maxAge) alert.stale = true;
           const sightings = this.suppressor.offer(alert);
           if (sightings === undefined) {
@@ -375,9 +484,9 @@ class Service implements RunningService {
     const now = Date.now();
     return assessHealth({
       nats: this.natsHealth,
-      hotlists: this.sources.map((src) => hotlistHealth(src.source, src.refreshedAt, src.maxAgeS, now, src.entries)),
-      ready: this.stopping === undefined,
-      pool: { threads: this.runner?.threads ?? 0, utilization: this.runner?.utilization() ?? 0, queued: this.batcher?.pending ?? 0 },
+      hotlists: (this.gen?.sources ?? []).map((src) => hotlistHealth(src.source, src.refreshedAt, src.maxAgeS, now, src.entries)),
+      ready: this.stopping === undefined && this.gen !== undefined,
+      pool: { threads: this.gen?.runner.threads ?? 0, utilization: this.gen?.runner.utilization() ?? 0, queued: this.batcher?.pending ?? 0 },
     });
   }
 
@@ -403,7 +512,9 @@ class Service implements RunningService {
       log.warn({ timeoutMs: this.config.shutdownTimeoutMs, pending: this.batcher?.pending }, 'shutdown timed out; unfinished JetStream reads will be redelivered');
     }
     clearInterval(this.utilTimer);
-    await this.runner?.close();
+    for (const t of this.refreshTimers) clearInterval(t);
+    await this.reloading?.catch(() => false);
+    await this.gen?.runner.close();
     if (this.nc && !this.nc.isClosed()) await this.nc.drain();
     await this.ops?.close();
     log.info({ dropped: this.dropped }, 'stopped');

@@ -1,0 +1,109 @@
+/**
+ * Audit record types. One record per line of the log (JSON lines); see docs/audit.md.
+ */
+
+/** A JSON value, as stored in the log. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * Audited operator actions. `hotlist.refused` is a hotlist file or entry refused at load (for
+ * example a forbidden list type); `purpose.refused` is any other action refused by a purpose
+ * rule. `log.created` is written by the log itself as its first line.
+ */
+export const AUDIT_ACTIONS = [
+  'hotlist.load',
+  'hotlist.refused',
+  'entry.add',
+  'entry.remove',
+  'partial.add',
+  'partial.cancel',
+  'hold.add',
+  'hold.release',
+  'search',
+  'export',
+  'purpose.refused',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** The first record of every log. */
+export const GENESIS_ACTION = 'log.created';
+
+/** Format tag of the log, part of the genesis value. */
+export const AUDIT_FORMAT = 'platesieve-audit/1';
+
+/** Whether the action was done or refused. */
+export type AuditOutcome = 'ok' | 'refused';
+
+/**
+ * Which data elements the action touched (El Centro 464.5(3): "the license plate number or
+ * other data elements used to query"). Known keys are typed; others are kept as given.
+ */
+export interface AuditSubject {
+  plate?: string;
+  plates?: string[];
+  pattern?: string;
+  state?: string;
+  list?: string;
+  source?: string;
+  file?: string;
+  entryId?: string;
+  entryIds?: string[];
+  holdId?: string;
+  query?: string;
+  from?: string | number;
+  to?: string | number;
+  count?: number;
+  [key: string]: JsonValue | undefined;
+}
+
+/** What a caller appends. `actor` defaults to the log's `actor` option. */
+export interface AuditEvent {
+  action: AuditAction;
+  /** Default `ok`. */
+  outcome?: AuditOutcome;
+  /** Who: the authenticated user name (El Centro 464.5(1)). */
+  actor?: string;
+  /** Structured purpose code (matcher/policy/purpose.ts). */
+  purpose?: string;
+  case?: string;
+  subject?: AuditSubject;
+  /** Free-text reason, or why it was refused. */
+  reason?: string;
+  details?: { [key: string]: JsonValue | undefined };
+}
+
+/** One line of the log, as written. */
+export interface AuditRecord {
+  /** 0 for the genesis record, then 1, 2, ... */
+  seq: number;
+  /** Epoch milliseconds, never decreasing within a log. */
+  at: number;
+  actor: string;
+  action: AuditAction | typeof GENESIS_ACTION;
+  outcome: AuditOutcome;
+  purpose?: string;
+  case?: string;
+  subject?: { [key: string]: JsonValue };
+  reason?: string;
+  details?: { [key: string]: JsonValue };
+  /** Hash of the previous record; for the genesis record, sha256 of the format tag and the log id. */
+  prev: string;
+  /** sha256(prev + canonical JSON of this record without `hash`), hex. */
+  hash: string;
+}
+
+/** The result of verifying a log file. */
+export interface AuditVerifyResult {
+  ok: boolean;
+  /** Records that verified (all of them when `ok`). */
+  records: number;
+  /** 1-based line of the first problem. */
+  badLine?: number;
+  reason?: string;
+  /** The log id from the genesis record. */
+  logId?: string;
+  /** Hash of the last record that verified: anchor it elsewhere to detect removal of whole last lines. */
+  head?: string;
+  firstAt?: number;
+  lastAt?: number;
+}
