@@ -210,7 +210,6 @@ export async function* exportAudit(path: string, filter: ExportFilter = {}): Asy
       if (matches === undefined ? false : !matches(record.action)) continue;
       yield record;
     }
-
   } finally {
     await lines.return(undefined);
   }

@@ -8,6 +8,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OutputClosed, UsageError } from './e
 import { registerMatchCommand, type CommandIo } from './match.js';
 import { registerServeCommand } from './serve.js';
 import { registerDemoCommand } from './demo.js';
+import { registerAuditCommand } from './audit.js';
 
 function packageVersion(): string {
   // dist/matcher/cli/ or matcher/cli/: the package root is three or two levels up.
@@ -39,6 +40,7 @@ export function createProgram(io: CommandIo): Command {
   registerMatchCommand(program, io);
   registerServeCommand(program, io);
   registerDemoCommand(program, io);
+  registerAuditCommand(program, io);
   return program;
 }
 

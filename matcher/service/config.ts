@@ -80,6 +80,8 @@ export interface JetStreamConfig {
   maxAckPending: number;
   fetchBatch: number;
   duplicateWindowMs: number;
+  /** Deliveries of a reads message whose outputs cannot be stored before it is dead-lettered and terminated. */
+  maxDeliver: number;
 }
 
 /** Matcher options (see MatcherOptions in matcher/types.ts). */
@@ -238,6 +240,7 @@ const jetstreamSchema = obj({
   maxAckPending: int(1).default(20_000),
   fetchBatch: int(1).default(1000),
   duplicateWindowMs: int(1).default(120_000),
+  maxDeliver: int(1).default(5),
 });
 
 const hotlistSchema = obj({

@@ -12,11 +12,22 @@ export interface OutputMessage {
   /** Stable id of this output (JetStream dedupe). */
   id: string;
   headers?: Record<string, string>;
+  /** Index in its batch of the input message it comes from. */
+  input: number;
 }
 
 export interface Publisher {
-  /** Publishes a batch's outputs; resolves once they are stored (JetStream) or written (core). */
-  publish(messages: readonly OutputMessage[]): Promise<void>;
+  /**
+   * Publishes a batch's outputs, each on its own: one failure (a payload the server refuses,
+   * a timeout) never takes the others with it. Resolves, once every output is stored
+   * (JetStream) or written (core), with the error of each output that failed (undefined
+   * for those that did not).
+   */
+  publish(messages: readonly OutputMessage[]): Promise<Array<Error | undefined>>;
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 function toHeaders(h: Record<string, string> | undefined, id?: string): MsgHdrs | undefined {
@@ -29,23 +40,31 @@ function toHeaders(h: Record<string, string> | undefined, id?: string): MsgHdrs 
 export class CorePublisher implements Publisher {
   constructor(private readonly nc: NatsConnection) {}
 
-  async publish(messages: readonly OutputMessage[]): Promise<void> {
-    for (const m of messages) {
-      if (m.headers === undefined) this.nc.publish(m.subject, m.data);
-      else this.nc.publish(m.subject, m.data, { headers: toHeaders(m.headers) });
+  async publish(messages: readonly OutputMessage[]): Promise<Array<Error | undefined>> {
+    const errors: Array<Error | undefined> = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
+      try {
+        if (m.headers === undefined) this.nc.publish(m.subject, m.data);
+        else this.nc.publish(m.subject, m.data, { headers: toHeaders(m.headers) });
+      } catch (err) {
+        errors[i] = asError(err);
+      }
     }
+    return errors;
   }
 }
 
 export class JetStreamPublisher implements Publisher {
   constructor(private readonly js: JetStreamClient, private readonly timeoutMs: number) {}
 
-  async publish(messages: readonly OutputMessage[]): Promise<void> {
+  async publish(messages: readonly OutputMessage[]): Promise<Array<Error | undefined>> {
     // All in flight at once: one round trip for the batch, not one per message.
-    await Promise.all(
+    const settled = await Promise.allSettled(
       messages.map((m) =>
         this.js.publish(m.subject, m.data, { msgID: m.id, headers: toHeaders(m.headers), timeout: this.timeoutMs }),
       ),
     );
+    return settled.map((r) => (r.status === 'rejected' ? asError(r.reason) : undefined));
   }
 }

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { PlateRead } from '../types.js';
 import type { Hit, HitMatcher } from '../hits.js';
-import { completeRead, decodeReads, encodeJson, type Reject, type RejectCode } from './wire.js';
+import { completeRead, decodeReads, encodeRecords, type Reject, type RejectCode } from './wire.js';
 import { buildRecord, retentionFor, type RetentionConfig } from './retention.js';
 
 /** A batch of messages: payloads concatenated in one buffer (transferred, not cloned). */
@@ -23,6 +23,8 @@ export interface Task {
 
 export interface ProcessorSettings {
   maxMessageBytes: number;
+  /** Largest output payload (the server's max_payload less room for headers). */
+  maxOutputBytes: number;
   retention: RetentionConfig;
 }
 
@@ -39,8 +41,8 @@ export interface MessageOutcome {
   reads: number;
   /** True when the message carried one read rather than an array. */
   single: boolean;
-  /** Encoded records of the reads that hit nothing, or null. */
-  nonhit: Uint8Array | null;
+  /** Encoded records of the reads that hit nothing: usually one message, more when too large for one. */
+  nonhit: Uint8Array[];
   nonhitCount: number;
   hitReads: HitRead[];
   rejects: Reject[];
@@ -61,7 +63,7 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
 
   for (let m = 0; m < n; m++) {
     const bytes = task.buf.subarray(task.offsets[m], task.offsets[m + 1]);
-    const out: MessageOutcome = { reads: 0, single: true, nonhit: null, nonhitCount: 0, hitReads: [], rejects: [] };
+    const out: MessageOutcome = { reads: 0, single: true, nonhit: [], nonhitCount: 0, hitReads: [], rejects: [] };
     outcomes[m] = out;
     const decoded = decodeReads(bytes, settings.maxMessageBytes);
     if (!decoded.ok) {
@@ -128,7 +130,7 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
     }
     if (records.length > 0) {
       out.nonhitCount = records.length;
-      out.nonhit = encodeJson(out.single ? records[0] : records);
+      out.nonhit = encodeRecords(records, out.single, settings.maxOutputBytes);
     }
   }
   return { outcomes, reads: total, matchMicros };

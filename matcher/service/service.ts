@@ -28,7 +28,7 @@ import type { Task, TaskResult } from './processor.js';
 import { Batcher } from './batcher.js';
 import { CorePublisher, JetStreamPublisher, type OutputMessage, type Publisher } from './outputs.js';
 import { subjectsFor, type Subjects } from './subjects.js';
-import { encodeJson } from './wire.js';
+import { encodeJson, encodeRecords } from './wire.js';
 import { AlertSuppressor } from './suppression.js';
 import { buildRecord, retentionFor, DAY_MS, type RetentionConfig } from './retention.js';
 import { ServiceMetrics } from './metrics.js';
@@ -133,6 +133,7 @@ class Service implements RunningService {
   private reloading?: Promise<boolean>;
   private refreshTimers: NodeJS.Timeout[] = [];
   private nc!: NatsConnection;
+  private maxOutputBytes = 1024 * 1024 - 16 * 1024;
   private js?: JetStreamClient;
   private publisher!: Publisher;
   private batcher!: Batcher<Incoming>;
@@ -158,9 +159,6 @@ class Service implements RunningService {
   async start(): Promise<void> {
     const config = this.config;
     const log = this.logger;
-    this.gen = await this.loadGeneration(undefined);
-    this.metrics.hotlistAges(() => Object.fromEntries([...this.gen.refreshed].map(([src, t]) => [src, (Date.now() - t) / 1000])));
-
     // Up before NATS, so /healthz says "failing" (not nothing) while the first connection waits.
     if (config.metrics !== null) {
       this.ops = await startOpsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics, health: () => this.health(), logger: log.child({ stage: 'ops' }) });
@@ -171,6 +169,12 @@ class Service implements RunningService {
     this.natsHealth = { connected: true, server: this.nc.getServer() };
     void this.watchStatus();
     log.info({ server: this.nc.getServer(), mode: config.mode, workers: config.pool.workers }, 'connected to NATS');
+    // Outputs must fit the server's max_payload; leave room for headers.
+    this.maxOutputBytes = Math.max(64 * 1024, (this.nc.info?.max_payload ?? 1024 * 1024) - 16 * 1024);
+
+    this.gen = await this.loadGeneration(undefined);
+    this.metrics.hotlistAges(() => Object.fromEntries([...this.gen.refreshed].map(([src, t]) => [src, (Date.now() - t) / 1000])));
+
 
     const p = config.pool;
     this.batcher = new Batcher<Incoming>(
@@ -255,7 +259,7 @@ class Service implements RunningService {
       ocrClasses: m.ocrClasses,
       sourceRefreshedAt: Object.fromEntries(refreshed),
     });
-    const runner = createRunner(snapshot, { maxMessageBytes: MAX_MESSAGE_BYTES, retention: config.retention }, config.pool.workers);
+    const runner = createRunner(snapshot, { maxMessageBytes: MAX_MESSAGE_BYTES, maxOutputBytes: this.maxOutputBytes, retention: config.retention }, config.pool.workers);
     for (const src of loaded.sources) this.metrics.hotlistEntries(src.source, src.entries);
     log.info({ entries: snapshot.stats.entries, bytes: snapshot.bytes.byteLength, buildMs: Math.round(snapshot.stats.buildTimeMs), version: snapshot.version }, 'hotlist compiled');
     return { version: snapshot.version, entries: loaded.entries, sources: loaded.sources, refreshed, maxAge, runner, inFlight: 0, retired: false, loadedAt: Date.now() };
@@ -399,24 +403,68 @@ class Service implements RunningService {
       result = await gen.runner.run(this.buildTask(batch));
     } catch (err) {
       this.logger.error({ err, messages: batch.length }, 'batch failed in the matcher');
-      for (const m of batch) m.js?.nak(1000);
+      for (const m of batch) if (m.js !== undefined) this.retryOrGiveUp(m, 'the matcher failed on its batch');
       return;
     }
     this.metrics.recordLatency('match', result.matchMicros);
     const outputs: OutputMessage[] = [];
     this.finalize(batch, result, outputs, gen);
-    try {
-      await this.publisher.publish(outputs);
-    } catch (err) {
-      this.logger.error({ err, messages: batch.length }, 'publishing outputs failed; inputs will be redelivered');
-      for (const m of batch) m.js?.nak(1000);
-      return;
+    const errors = await this.publisher.publish(outputs);
+    let failed: Set<number> | undefined;
+    for (let i = 0; i < outputs.length; i++) {
+      const err = errors[i];
+      if (err === undefined) continue;
+      (failed ??= new Set()).add(outputs[i].input);
+      this.metrics.deadLetter('PUBLISH_FAILED');
+      this.logger.error({ subject: outputs[i].subject, id: outputs[i].id, bytes: outputs[i].data.length, error: err.message }, 'output not published');
     }
     const now = Date.now();
-    for (const m of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i];
+      if (failed?.has(i)) {
+        if (m.js !== undefined) this.retryOrGiveUp(m, 'its outputs could not be stored');
+        else void this.publisher.publish([this.deadLetter(m, i, { index: null, code: 'PUBLISH_FAILED', reason: 'some outputs of this message could not be published' })]);
+        continue;
+      }
       m.js?.ack();
       this.metrics.recordLatency('end_to_end', (now - m.receivedAt) * 1000);
     }
+  }
+
+  /**
+   * JetStream: a message whose batch failed is redelivered (nak) until `jetstream.maxDeliver`
+   * deliveries; then it is dead-lettered (UNDELIVERABLE) and terminated, so one poison
+   * message never blocks the stream.
+   */
+  private retryOrGiveUp(m: Incoming, why: string): void {
+    const js = m.js!;
+    if (js.info.redeliveryCount < this.config.jetstream.maxDeliver) {
+      js.nak(1000);
+      return;
+    }
+    const out = this.deadLetter(m, -1, { index: null, code: 'UNDELIVERABLE', reason: `gave up after ${js.info.redeliveryCount} deliveries: ${why}` });
+    void this.publisher.publish([out]).then(([err]) => {
+      if (err === undefined) js.term();
+      else js.nak(5000);
+    });
+    this.metrics.deadLetter('UNDELIVERABLE');
+    this.logger.error({ key: m.key, deliveries: js.info.redeliveryCount, why }, 'reads message dead-lettered after repeated failures');
+  }
+
+  /** A dead letter: the original bytes (cut to what the server accepts) and why. */
+  private deadLetter(inc: Incoming, input: number, rej: { index: number | null; code: string; reason: string }): OutputMessage {
+    const headers: Record<string, string> = {
+      'Platesieve-Code': rej.code,
+      'Platesieve-Reason': rej.reason.slice(0, 1000),
+      'Platesieve-Subject': inc.subject,
+      'Platesieve-Index': rej.index === null ? '' : String(rej.index),
+    };
+    let data = inc.data;
+    if (data.length > this.maxOutputBytes) {
+      headers['Platesieve-Truncated'] = String(data.length);
+      data = data.subarray(0, this.maxOutputBytes);
+    }
+    return { subject: this.subjects.deadletter, data, id: `${inc.key}.dl.${rej.index ?? 'm'}`, headers, input };
   }
 
   private finalize(batch: readonly Incoming[], result: TaskResult, outputs: OutputMessage[], gen: Generation): void {
@@ -435,24 +483,12 @@ class Service implements RunningService {
       const key = inc.key;
       m.readsIn(out.reads);
       for (const rej of out.rejects) {
-        outputs.push({
-          subject: s.deadletter,
-          data: inc.data,
-          id: `${key}.dl.${rej.index ?? 'm'}`,
-          headers: {
-            'Platesieve-Code': rej.code,
-            'Platesieve-Reason': rej.reason,
-            'Platesieve-Subject': inc.subject,
-            'Platesieve-Index': rej.index === null ? '' : String(rej.index),
-          },
-        });
+        outputs.push(this.deadLetter(inc, i, rej));
         m.deadLetter(rej.code);
         if (rej.index !== null) m.invalidRead(rej.code);
       }
-      if (out.nonhit !== null) {
-        outputs.push({ subject: s.records('nonhit'), data: out.nonhit, id: `${key}.nonhit` });
-        m.record('nonhit', out.nonhitCount);
-      }
+      out.nonhit.forEach((data, c) => outputs.push({ subject: s.records('nonhit'), data, id: c === 0 ? `${key}.nonhit` : `${key}.nonhit.${c}`, input: i }));
+      if (out.nonhitCount > 0) m.record('nonhit', out.nonhitCount);
       if (out.hitReads.length === 0) continue;
       const records = [];
       for (const hr of out.hitReads) {
@@ -469,13 +505,14 @@ class Service implements RunningService {
             continue;
           }
           alert.sightings = sightings;
-          outputs.push({ subject: s.alerts(alert.agency), data: encodeJson(alert), id: alert.alertId });
+          outputs.push({ subject: s.alerts(alert.agency), data: encodeJson(alert), id: alert.alertId, input: i });
           m.alert(alert.match, alert.list);
           emitted.push(alert.alertId);
         }
         records.push(buildRecord(hr.read, emitted, retentionFor(hr.read.agency, true, hr.read.ts, retention)));
       }
-      outputs.push({ subject: s.records('hit'), data: encodeJson(out.single ? records[0] : records), id: `${key}.hit` });
+      encodeRecords(records, out.single, this.maxOutputBytes).forEach((data, c) =>
+        outputs.push({ subject: s.records('hit'), data, id: c === 0 ? `${key}.hit` : `${key}.hit.${c}`, input: i }));
       m.record('hit', records.length);
     }
   }

@@ -98,3 +98,15 @@ const textEncoder = new TextEncoder();
 export function encodeJson(value: unknown): Uint8Array {
   return textEncoder.encode(JSON.stringify(value));
 }
+
+/**
+ * JSON messages of a group of records: one object when the input carried one read, else an
+ * array; an array larger than `maxBytes` is split into as many arrays as fit (NATS refuses
+ * payloads above the server's max_payload).
+ */
+export function encodeRecords(records: readonly unknown[], single: boolean, maxBytes: number): Uint8Array[] {
+  const whole = encodeJson(single && records.length === 1 ? records[0] : records);
+  if (whole.length <= maxBytes || records.length <= 1) return [whole];
+  const half = records.length >> 1;
+  return [...encodeRecords(records.slice(0, half), false, maxBytes), ...encodeRecords(records.slice(half), false, maxBytes)];
+}

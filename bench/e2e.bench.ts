@@ -1,0 +1,331 @@
+/**
+ * End-to-end benchmark: the service on a private nats-server beside the raw ceiling.
+ *
+ *   npm run build && npm run bench:e2e -- [--quick] [--reps 3] [--workers 0,1] [--rate 50000]
+ *        [--latency-s 5] [--entries 100000] [--out FILE]
+ *
+ * 1. raw ceiling: a subscriber process that only counts messages (bench/e2e-raw.ts);
+ * 2. service: `platesieve serve` in its own process (workers 0 and 1), reads published by this
+ *    process, records counted here until every read is back;
+ *    both for one read a message and arrays of 100, core NATS and JetStream, closed loop (at
+ *    most a window of reads unanswered), median of --reps;
+ * 3. latency: one read a message at a fixed offered rate (50k reads/s, bursts every ~1 ms),
+ *    publish-to-record and publish-to-alert p50/p99/p99.9 (core mode; JetStream for reference).
+ * Everything shares the machine's cores: nats-server, this process, the raw subscriber or the
+ * service. Prints a table, writes bench/results/e2e-<date>.json.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pack } from 'msgpackr';
+import { connect, type NatsConnection } from 'nats';
+import type { PlateRead } from '../matcher/types.js';
+import { generateHotlist, generateReads } from '../fixtures/generator.js';
+import { writeHotlistCsv } from '../fixtures/files.js';
+import { startEmbeddedNats, type EmbeddedNats } from '../matcher/service/embedded-nats.js';
+import { Signal, countRecords, drive, latencyHistogram, paced, startChild, tsOf, wallMs, type Child, type DriveResult } from './e2e-drive.js';
+import { human, intArg, machineInfo, median, parseArgs, table, writeResults } from './util.js';
+
+type Mode = 'core' | 'jetstream';
+const here = path.dirname(fileURLToPath(import.meta.url));
+const MAIN = path.resolve(here, '../matcher/cli/main.js');
+const RAW = path.resolve(here, 'e2e-raw.js');
+const SEED = 20240601;
+const PREFIX = 'bench';
+
+const args = parseArgs(process.argv.slice(2));
+const quick = args.has('quick');
+const reps = intArg(args, 'reps', quick ? 1 : 3);
+const entries = intArg(args, 'entries', 100_000);
+const rate = intArg(args, 'rate', 50_000);
+const latencyS = intArg(args, 'latency-s', quick ? 2 : 5);
+const workersList = (args.get('workers') ?? '0,1').split(',').map(Number);
+/** Reads per timed run, by reads per message and mode. */
+const RUN_READS: Record<string, number> = quick
+  ? { 'core:1': 20_000, 'core:100': 200_000, 'jetstream:1': 10_000, 'jetstream:100': 100_000 }
+  : { 'core:1': 100_000, 'core:100': 1_000_000, 'jetstream:1': 50_000, 'jetstream:100': 500_000 };
+/** Reads unanswered at most (closed loop). */
+const WINDOW: Record<number, number> = { 1: 8_000, 100: 100_000 };
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'platesieve-e2e-'));
+const out = (s: string): void => void process.stdout.write(s + '\n');
+
+// ------------------------------------------------------------------------------------ data
+out(`generating ${entries} hotlist entries and 100000 reads...`);
+const hotlist = generateHotlist({ seed: SEED, size: entries });
+const hotlistFile = path.join(dir, 'hotlist.csv');
+await writeHotlistCsv(hotlistFile, hotlist);
+const { reads } = generateReads({ seed: SEED + 1, count: 100_000, hotlist, hitRate: 0.01 });
+const single = reads.map((r) => pack(r));
+const arrays: Uint8Array[] = [];
+for (let i = 0; i < reads.length; i += 100) arrays.push(pack(reads.slice(i, i + 100)));
+// Latency messages: `ts` as a float64 placeholder, overwritten at publish time.
+const SENTINEL = 1.5e12 + 0.123;
+const sentinelBytes = pack(SENTINEL).subarray(1);
+const timed: Uint8Array[] = [];
+const tsOffsets: number[] = [];
+for (const r of reads) {
+  const m = pack({ ...r, ts: SENTINEL } satisfies PlateRead);
+  const at = Buffer.from(m).indexOf(Buffer.from(sentinelBytes));
+  if (at < 0) throw new Error('ts placeholder not found in a packed read');
+  timed.push(m);
+  tsOffsets.push(at);
+}
+
+// ------------------------------------------------------------------------------ helpers
+function serviceConfig(url: string, mode: Mode, workers: number): string {
+  const file = path.join(dir, `service-${mode}-${workers}.json`);
+  const config = {
+    nats: { servers: [url] },
+    subjects: { prefix: PREFIX },
+    mode,
+    hotlists: [{ file: hotlistFile, source: 'NCIC' }],
+    pool: { workers },
+    // Off so that every repetition raises the same alerts (a repeat is otherwise suppressed for 5 min).
+    suppression: { windowMs: 0 },
+    metrics: false,
+    log: { level: 'info' },
+  };
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+interface Outputs {
+  records: number;
+  alerts: number;
+  deadLetters: number;
+  recordLatency: ReturnType<typeof latencyHistogram> | null;
+  alertLatency: ReturnType<typeof latencyHistogram> | null;
+}
+
+/** Subscribes to the service's outputs, counting records (and timing them when asked). */
+function collect(nc: NatsConnection, signal: Signal): Outputs {
+  const o: Outputs = { records: 0, alerts: 0, deadLetters: 0, recordLatency: null, alertLatency: null };
+  nc.subscribe(`${PREFIX}.records.>`, {
+    callback: (_e, m) => {
+      const n = countRecords(m.data);
+      o.records += n;
+      if (o.recordLatency !== null && n === 1) {
+        const ts = tsOf(m.data, true);
+        if (ts > 0) o.recordLatency.recordValue(Math.max(1, Math.round((wallMs() - ts) * 1000)));
+      }
+      signal.notify();
+    },
+  });
+  nc.subscribe(`${PREFIX}.alerts.>`, {
+    callback: (_e, m) => {
+      o.alerts++;
+      if (o.alertLatency !== null) {
+        const ts = tsOf(m.data, false);
+        if (ts > 0) o.alertLatency.recordValue(Math.max(1, Math.round((wallMs() - ts) * 1000)));
+      }
+    },
+  });
+  nc.subscribe(`${PREFIX}.deadletter`, { callback: () => void o.deadLetters++ });
+  return o;
+}
+
+interface ThroughputRow {
+  path: string;
+  mode: Mode;
+  readsPerMessage: number;
+  workers: number | null;
+  runs: DriveResult[];
+  readsPerS: number;
+  messagesPerS: number;
+  alerts?: number;
+  dropped?: number;
+}
+
+async function withServer<T>(mode: Mode, f: (server: EmbeddedNats, nc: NatsConnection) => Promise<T>): Promise<T> {
+  const server = await startEmbeddedNats({ jetstream: mode === 'jetstream' });
+  const nc = await connect({ servers: server.url, name: 'bench-driver' });
+  try {
+    return await f(server, nc);
+  } finally {
+    await nc.close();
+    await server.stop();
+  }
+}
+
+async function repeat(nc: NatsConnection, perMsg: number, mode: Mode, progress: () => number, signal: Signal): Promise<DriveResult[]> {
+  const total = RUN_READS[`${mode}:${perMsg}`];
+  const msgs = perMsg === 1 ? single : arrays;
+  const subject = `${PREFIX}.reads.cam`;
+  // Warm-up (JIT, worker start, stream creation): a tenth of a run, not timed.
+  await drive(nc, subject, msgs, perMsg, Math.max(perMsg * 100, total / 10), WINDOW[perMsg], progress, signal);
+  const runs: DriveResult[] = [];
+  for (let r = 0; r < reps; r++) runs.push(await drive(nc, subject, msgs, perMsg, total, WINDOW[perMsg], progress, signal));
+  return runs;
+}
+
+async function rawCeiling(mode: Mode, perMsg: number): Promise<ThroughputRow> {
+  return withServer(mode, async (server, nc) => {
+    const subject = `${PREFIX}.reads.>`;
+    if (mode === 'jetstream') {
+      const jsm = await nc.jetstreamManager();
+      await jsm.streams.add({ name: 'RAW', subjects: [subject] });
+    }
+    const every = perMsg === 1 ? 100 : 10;
+    const child = await startChild(process.execPath, [RAW, server.url, mode, mode === 'jetstream' ? 'RAW' : subject, String(perMsg), String(every)], /^ready$/);
+    try {
+      let acked = 0;
+      const signal = new Signal();
+      nc.subscribe('bench.rawack', {
+        callback: (_e, m) => {
+          acked = Number(new TextDecoder().decode(m.data));
+          signal.notify();
+        },
+      });
+      await nc.flush();
+      const runs = await repeat(nc, perMsg, mode, () => acked, signal);
+      const readsPerS = median(runs.map((x) => x.readsPerS));
+      return { path: 'raw subscriber', mode, readsPerMessage: perMsg, workers: null, runs, readsPerS, messagesPerS: readsPerS / perMsg };
+    } finally {
+      await child.stop();
+    }
+  });
+}
+
+async function startServiceChild(url: string, mode: Mode, workers: number): Promise<Child> {
+  return startChild(process.execPath, [MAIN, 'serve', '--config', serviceConfig(url, mode, workers), '--workers', String(workers)], /"consuming reads"/, /reads dropped/);
+}
+
+async function serviceThroughput(mode: Mode, perMsg: number, workers: number): Promise<ThroughputRow> {
+  return withServer(mode, async (server, nc) => {
+    const child = await startServiceChild(server.url, mode, workers);
+    try {
+      const signal = new Signal();
+      const o = collect(nc, signal);
+      await nc.flush();
+      const runs = await repeat(nc, perMsg, mode, () => o.records + o.deadLetters, signal);
+      const readsPerS = median(runs.map((x) => x.readsPerS));
+      return { path: 'service', mode, readsPerMessage: perMsg, workers, runs, readsPerS, messagesPerS: readsPerS / perMsg, alerts: o.alerts, dropped: child.watched() };
+    } finally {
+      await child.stop();
+    }
+  });
+}
+
+interface LatencyRow {
+  mode: Mode;
+  workers: number;
+  offeredPerS: number;
+  published: number;
+  records: number;
+  alerts: number;
+  record: { p50: number; p99: number; p999: number; max: number; count: number };
+  alert: { p50: number; p99: number; p999: number; max: number; count: number };
+}
+
+async function latency(mode: Mode, workers: number): Promise<LatencyRow> {
+  return withServer(mode, async (server, nc) => {
+    const child = await startServiceChild(server.url, mode, workers);
+    try {
+      const signal = new Signal();
+      const o = collect(nc, signal);
+      await nc.flush();
+      const subject = `${PREFIX}.reads.cam`;
+      await paced(nc, subject, timed, tsOffsets, rate, 1); // warm-up, not recorded
+      await new Promise((r) => setTimeout(r, 500));
+      o.recordLatency = latencyHistogram();
+      o.alertLatency = latencyHistogram();
+      const before = o.records;
+      const alertsBefore = o.alerts;
+      const published = await paced(nc, subject, timed, tsOffsets, rate, latencyS);
+      const deadline = Date.now() + 5000;
+      while (o.records - before < published && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const q = (h: NonNullable<Outputs['recordLatency']>) => ({
+        p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, p999: h.getValueAtPercentile(99.9) / 1000,
+        max: h.maxValue / 1000, count: h.totalCount,
+      });
+      return {
+        mode, workers, offeredPerS: rate, published, records: o.records - before, alerts: o.alerts - alertsBefore,
+        record: q(o.recordLatency), alert: q(o.alertLatency),
+      };
+    } finally {
+      await child.stop();
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------- run
+const t0 = Date.now();
+const throughput: ThroughputRow[] = [];
+const latencies: LatencyRow[] = [];
+try {
+  for (const mode of ['core', 'jetstream'] as const) {
+    for (const perMsg of [1, 100]) {
+      out(`${mode}, ${perMsg === 1 ? 'one read a message' : 'arrays of 100'}: raw ceiling...`);
+      throughput.push(await rawCeiling(mode, perMsg));
+      for (const w of workersList) {
+        out(`${mode}, ${perMsg === 1 ? 'one read a message' : 'arrays of 100'}: service, workers ${w}...`);
+        throughput.push(await serviceThroughput(mode, perMsg, w));
+      }
+    }
+  }
+  for (const w of workersList) {
+    out(`latency at ${human(rate)} reads/s offered, core, workers ${w}...`);
+    latencies.push(await latency('core', w));
+  }
+  out(`latency at ${human(rate)} reads/s offered, jetstream, workers ${workersList[workersList.length - 1]}...`);
+  latencies.push(await latency('jetstream', workersList[workersList.length - 1]));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+// ------------------------------------------------------------------------------ report
+const ceiling = (mode: Mode, perMsg: number): number => throughput.find((r) => r.path === 'raw subscriber' && r.mode === mode && r.readsPerMessage === perMsg)?.readsPerS ?? NaN;
+const rows = throughput.map((r) => {
+  const ratio = r.path === 'service' ? r.readsPerS / ceiling(r.mode, r.readsPerMessage) : 1;
+  return { ...r, ratio };
+});
+out('');
+out(table(
+  ['mode', 'reads/msg', 'path', 'workers', 'reads/s', 'msgs/s', 'x raw', 'runs (reads/s)', 'notes'],
+  rows.map((r) => [
+    r.mode, String(r.readsPerMessage), r.path, r.workers === null ? '-' : String(r.workers), human(r.readsPerS), human(r.messagesPerS),
+    r.path === 'service' ? `${r.ratio.toFixed(2)}x` : '', r.runs.map((x) => human(x.readsPerS)).join(' '),
+    [r.runs.some((x) => x.stalled) ? 'STALLED (lost reads)' : '', r.dropped ? `dropped-warnings ${r.dropped}` : ''].filter(Boolean).join(' '),
+  ]),
+));
+out('');
+const f = (x: number): string => x.toFixed(2);
+out(table(
+  ['mode', 'workers', 'offered', 'published', 'records', 'record p50', 'p99', 'p99.9', 'max', 'alerts', 'alert p50', 'p99', 'p99.9'],
+  latencies.map((l) => [
+    l.mode, String(l.workers), `${human(l.offeredPerS)}/s`, String(l.published), String(l.records),
+    `${f(l.record.p50)} ms`, f(l.record.p99), f(l.record.p999), f(l.record.max), String(l.alerts), `${f(l.alert.p50)} ms`, f(l.alert.p99), f(l.alert.p999),
+  ]),
+));
+
+const bestService = (mode: Mode, perMsg: number): ThroughputRow | undefined =>
+  rows.filter((r) => r.path === 'service' && r.mode === mode && r.readsPerMessage === perMsg).sort((a, b) => b.readsPerS - a.readsPerS)[0];
+const s1 = bestService('core', 1);
+const s100 = bestService('core', 100);
+const coreLat = latencies.filter((l) => l.mode === 'core').sort((a, b) => a.record.p99 - b.record.p99)[0];
+const targets = [
+  { target: 'one read per message >= 0.7x the raw ceiling (core)', measured: s1 ? s1.readsPerS / ceiling('core', 1) : NaN, threshold: 0.7, workers: s1?.workers },
+  { target: 'arrays of 100 reads >= 1M reads/s (core)', measured: s100?.readsPerS ?? NaN, threshold: 1_000_000, workers: s100?.workers },
+  { target: `publish-to-record p99 < 5 ms at ${human(rate)} reads/s (core)`, measured: coreLat?.record.p99 ?? NaN, threshold: 5, workers: coreLat?.workers, below: true },
+].map((t) => ({ ...t, met: t.below ? t.measured < t.threshold : t.measured >= t.threshold }));
+out('');
+for (const t of targets) out(`${t.met ? 'MET    ' : 'NOT MET'}  ${t.target}: ${t.threshold >= 1000 ? human(t.measured) : t.measured.toFixed(2)} (workers ${t.workers})`);
+
+const machine = machineInfo();
+const file = writeResults(quick ? 'e2e-quick' : 'e2e', {
+  suite: 'e2e',
+  command: `node ${process.execArgv.join(' ')} ${path.relative(process.cwd(), process.argv[1])} ${process.argv.slice(2).join(' ')}`.replace(/\s+/g, ' ').trim(),
+  date: new Date().toISOString(),
+  ...machine,
+  loadAverage: os.loadavg(),
+  settings: { reps, entries, readsPerRun: RUN_READS, window: WINDOW, offeredRate: rate, latencySeconds: latencyS, workers: workersList, hitRate: 0.01, suppression: 'off' },
+  note: 'nats-server, the publisher/collector (this process), and the raw subscriber or the service share the same cores',
+  throughput: rows,
+  latency: latencies,
+  targets,
+  wallSeconds: (Date.now() - t0) / 1000,
+}, args.get('out'));
+out(`\nwrote ${file} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+process.exit(0);
