@@ -5,8 +5,9 @@
 import { stat } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AuditError } from '../errors.js';
+import { canonicalJson } from '../audit/canonical.js';
 import { exportAudit, verifyAuditFile } from '../audit/verify.js';
-import { AUDIT_ACTIONS, GENESIS_ACTION, type AuditRecord, type AuditVerifyResult } from '../audit/types.js';
+import { AUDIT_ACTIONS, GENESIS_ACTION, type AuditRecord, type AuditVerifyResult, type JsonValue } from '../audit/types.js';
 import { UsageError } from './errors.js';
 import type { CommandIo } from './match.js';
 import { LineWriter } from './output.js';
@@ -54,11 +55,11 @@ const iso = (ms: number | undefined): string => (ms === undefined ? '?' : new Da
 export function formatVerify(file: string, r: AuditVerifyResult): string {
   if (r.ok) {
     return (
-      `${file}: OK, ${r.records} records (${r.records - 1} actions) from ${iso(r.firstAt)} to ${iso(r.lastAt)}\n` +
+      `${file}: OK, ${r.records} records (${r.records - 1} action${r.records === 2 ? '' : 's'}) from ${iso(r.firstAt)} to ${iso(r.lastAt)}\n` +
       `  log id ${r.logId}\n  head   ${r.head}\n`
     );
   }
-  const before = r.records === 0 ? 'no record verified' : `${r.records} records verified before it, head ${r.head}`;
+  const before = r.records === 0 ? 'no record verified' : `${r.records} record${r.records === 1 ? '' : 's'} verified before it, head ${r.head}`;
   return `${file}: FAILED at line ${r.badLine}: ${r.reason}\n  ${before}\n`;
 }
 
@@ -87,7 +88,8 @@ interface ExportOpts {
 export function registerAuditCommand(program: Command, io: CommandIo): Command {
   const audit = program
     .command('audit')
-    .description('verify and export the tamper-evident audit log (see docs/audit.md)');
+    .description('verify and export the tamper-evident audit log (see docs/audit.md)')
+    .helpCommand(false);
 
   audit
     .command('verify')
@@ -126,7 +128,7 @@ export function registerAuditCommand(program: Command, io: CommandIo): Command {
       let count = 0;
       try {
         for await (const r of exportAudit(file, { from: opts.from, to: opts.to, action: opts.action, verify: opts.verify })) {
-          await writer.write(opts.format === 'text' ? formatRecord(r) : `${JSON.stringify(r)}\n`);
+          await writer.write(opts.format === 'text' ? formatRecord(r) : `${canonicalJson(r as unknown as JsonValue)}\n`);
           count++;
         }
       } catch (err) {

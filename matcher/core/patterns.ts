@@ -68,7 +68,8 @@ export interface PatternSpec {
 /** Where the patterns sit in their fragment index (from the block header). */
 export interface PatternStats {
   patterns: number;
-  /** Programs indexed by a literal trigram, bigram or single character. */
+  /** Programs indexed by a run of 4, 3, 2 or 1 literal characters. */
+  quadgram: number;
   trigram: number;
   bigram: number;
   unigram: number;
@@ -206,7 +207,7 @@ export function packProgram(view: DataView, at: number, p: ParsedPattern, entry:
 }
 
 /** Header fields of a pattern block (core-wasm/assembly/patterns.ts, P_*). */
-const P = { COUNT: 1, SIZE: 2, SCAN: 10, TRI: 13, BI: 14, UNI: 15, KEYS: 16 };
+const P = { COUNT: 1, SIZE: 2, SCAN: 10, TRI: 13, BI: 14, UNI: 15, KEYS: 16, QUAD: 25 };
 
 /**
  * Builds the pattern block of `specs` inside `core` and attaches it. Throws
@@ -254,6 +255,7 @@ export function compilePatterns(core: CoreExports, specs: readonly PatternSpec[]
     size: h[P.SIZE],
     stats: {
       patterns: h[P.COUNT],
+      quadgram: h[P.QUAD],
       trigram: h[P.TRI],
       bigram: h[P.BI],
       unigram: h[P.UNI],

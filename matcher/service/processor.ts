@@ -41,8 +41,8 @@ export interface MessageOutcome {
   reads: number;
   /** True when the message carried one read rather than an array. */
   single: boolean;
-  /** Encoded records of the reads that hit nothing: usually one message, more when too large for one. */
-  nonhit: Uint8Array[];
+  /** Encoded records of the reads that hit nothing, by retention policy: usually one message each, more when too large for one. */
+  nonhit: Array<{ policy: string; data: Uint8Array[] }>;
   nonhitCount: number;
   hitReads: HitRead[];
   rejects: Reject[];
@@ -120,17 +120,21 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
   let r = 0;
   for (let m = 0; m < n; m++) {
     const out = outcomes[m];
-    const records: unknown[] = [];
+    let byPolicy: Map<string, unknown[]> | undefined;
     while (r < reads.length && origin[r] >>> 16 === m) {
       if (mark[r] === 0) {
         const read = reads[r];
-        records.push(buildRecord(read, [], retentionFor(read.agency, false, read.ts, retention)));
+        const tag = retentionFor(read.agency, false, read.ts, retention);
+        byPolicy ??= new Map();
+        let group = byPolicy.get(tag.policy);
+        if (group === undefined) byPolicy.set(tag.policy, (group = []));
+        group.push(buildRecord(read, [], tag));
+        out.nonhitCount++;
       }
       r++;
     }
-    if (records.length > 0) {
-      out.nonhitCount = records.length;
-      out.nonhit = encodeRecords(records, out.single, settings.maxOutputBytes);
+    if (byPolicy !== undefined) {
+      for (const [policy, records] of byPolicy) out.nonhit.push({ policy, data: encodeRecords(records, out.single, settings.maxOutputBytes) });
     }
   }
   return { outcomes, reads: total, matchMicros };

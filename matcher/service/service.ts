@@ -16,8 +16,8 @@ import {
   type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection, type Subscription,
 } from 'nats';
 import { stat } from 'node:fs/promises';
-import { HotlistRefusedError } from '../errors.js';
-import type { HotlistEntry, MatchTier } from '../types.js';
+import { ConfigError, HotlistRefusedError } from '../errors.js';
+import type { HotlistEntry, MatchTier, ReadRecord } from '../types.js';
 import { buildAlert, type AlertContext } from '../alerts.js';
 import { compileOffThread } from './compile.js';
 import type { ServiceConfig } from './config.js';
@@ -27,7 +27,7 @@ import { createRunner, type BatchRunner } from './runner.js';
 import type { Task, TaskResult } from './processor.js';
 import { Batcher } from './batcher.js';
 import { CorePublisher, JetStreamPublisher, type OutputMessage, type Publisher } from './outputs.js';
-import { subjectsFor, type Subjects } from './subjects.js';
+import { subjectToken, subjectsFor, type Subjects } from './subjects.js';
 import { encodeJson, encodeRecords } from './wire.js';
 import { AlertSuppressor } from './suppression.js';
 import { buildRecord, retentionFor, DAY_MS, type RetentionConfig } from './retention.js';
@@ -79,19 +79,35 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Stream names of the outputs in JetStream mode, one per retention class (see docs/operations.md). */
+/**
+ * Output streams in JetStream mode: alerts, dead letters, and one records stream per
+ * retention class and agency policy whose `max_age` is that policy's period (see
+ * docs/operations.md "Retention"). Throws when one policy name is given two periods.
+ */
 export function outputStreams(config: ServiceConfig): Array<{ name: string; subjects: string[]; maxAgeDays: number }> {
   const p = config.subjects.prefix;
   const base = config.jetstream.outStream;
-  const policies = [config.retention.default, ...Object.values(config.retention.agencies)];
-  const hitDays = Math.max(...policies.map((x) => x.hitDays));
-  const nonhitDays = Math.max(...policies.map((x) => x.nonhitDays));
-  return [
+  const policies = new Map<string, { nonhitDays: number; hitDays: number; from: string }>();
+  const all: Array<[string, ServiceConfig['retention']['default']]> = [['default', config.retention.default], ...Object.entries(config.retention.agencies)];
+  for (const [who, pol] of all) {
+    const seen = policies.get(pol.policy);
+    if (seen !== undefined && (seen.nonhitDays !== pol.nonhitDays || seen.hitDays !== pol.hitDays)) {
+      throw new ConfigError(`retention.agencies.${who}.policy`, `config: retention policy "${pol.policy}" has different periods for ${seen.from} and ${who}: give each period its own policy name`);
+    }
+    policies.set(pol.policy, { nonhitDays: pol.nonhitDays, hitDays: pol.hitDays, from: who });
+  }
+  const hitDays = Math.max(...[...policies.values()].map((x) => x.hitDays));
+  const streams = [
     { name: `${base}_ALERTS`, subjects: [`${p}.alerts.>`], maxAgeDays: hitDays },
-    { name: `${base}_RECORDS_HIT`, subjects: [`${p}.records.hit`, `${p}.records.hold`], maxAgeDays: hitDays },
-    { name: `${base}_RECORDS_NONHIT`, subjects: [`${p}.records.nonhit`], maxAgeDays: nonhitDays },
     { name: `${base}_DEADLETTER`, subjects: [`${p}.deadletter`], maxAgeDays: 30 },
   ];
+  for (const [policy, days] of policies) {
+    const token = subjectToken(policy);
+    const streamToken = token.replace(/[^A-Za-z0-9_-]/g, '_').toUpperCase();
+    streams.push({ name: `${base}_RECORDS_HIT_${streamToken}`, subjects: [`${p}.records.hit.${token}`, `${p}.records.hold.${token}`], maxAgeDays: days.hitDays });
+    streams.push({ name: `${base}_RECORDS_NONHIT_${streamToken}`, subjects: [`${p}.records.nonhit.${token}`], maxAgeDays: days.nonhitDays });
+  }
+  return streams;
 }
 
 async function ensureStreams(nc: NatsConnection, config: ServiceConfig, logger: Logger): Promise<void> {
@@ -487,10 +503,13 @@ class Service implements RunningService {
         m.deadLetter(rej.code);
         if (rej.index !== null) m.invalidRead(rej.code);
       }
-      out.nonhit.forEach((data, c) => outputs.push({ subject: s.records('nonhit'), data, id: c === 0 ? `${key}.nonhit` : `${key}.nonhit.${c}`, input: i }));
+      for (const group of out.nonhit) {
+        const token = subjectToken(group.policy);
+        group.data.forEach((data, c) => outputs.push({ subject: s.records('nonhit', group.policy), data, id: `${key}.nonhit.${token}${c === 0 ? '' : `.${c}`}`, input: i }));
+      }
       if (out.nonhitCount > 0) m.record('nonhit', out.nonhitCount);
       if (out.hitReads.length === 0) continue;
-      const records = [];
+      const byPolicy = new Map<string, ReadRecord[]>();
       for (const hr of out.hitReads) {
         const emitted: string[] = [];
         for (const hit of hr.hits) {
@@ -509,11 +528,17 @@ class Service implements RunningService {
           m.alert(alert.match, alert.list);
           emitted.push(alert.alertId);
         }
-        records.push(buildRecord(hr.read, emitted, retentionFor(hr.read.agency, true, hr.read.ts, retention)));
+        const tag = retentionFor(hr.read.agency, true, hr.read.ts, retention);
+        let group = byPolicy.get(tag.policy);
+        if (group === undefined) byPolicy.set(tag.policy, (group = []));
+        group.push(buildRecord(hr.read, emitted, tag));
       }
-      encodeRecords(records, out.single, this.maxOutputBytes).forEach((data, c) =>
-        outputs.push({ subject: s.records('hit'), data, id: c === 0 ? `${key}.hit` : `${key}.hit.${c}`, input: i }));
-      m.record('hit', records.length);
+      for (const [policy, records] of byPolicy) {
+        const token = subjectToken(policy);
+        encodeRecords(records, out.single, this.maxOutputBytes).forEach((data, c) =>
+          outputs.push({ subject: s.records('hit', policy), data, id: `${key}.hit.${token}${c === 0 ? '' : `.${c}`}`, input: i }));
+        m.record('hit', records.length);
+      }
     }
   }
 

@@ -1,7 +1,12 @@
 /**
  * NATS subjects (DESIGN.md "NATS"): reads in on `<prefix>.reads.>`, alerts out on
- * `<prefix>.alerts.<agency>`, records on `<prefix>.records.<class>`, rejects on
+ * `<prefix>.alerts.<agency>`, records on `<prefix>.records.<class>.<policy>`, rejects on
  * `<prefix>.deadletter`.
+ *
+ * Records carry the retention policy as a last token (DESIGN.md says `records.<class>`):
+ * retention is enforced by JetStream streams whose max_age is the policy's, and a stream can
+ * only select by subject, so agencies with different periods need different subjects. A
+ * consumer of every record of a class subscribes to `<prefix>.records.<class>.>`.
  */
 import type { RetentionClass } from '../types.js';
 
@@ -11,7 +16,8 @@ export interface Subjects {
   readonly reads: string;
   readonly deadletter: string;
   alerts(agency: string | undefined): string;
-  records(cls: RetentionClass): string;
+  /** Records of one retention class under one agency policy: `<prefix>.records.<class>.<policy>`. */
+  records(cls: RetentionClass, policy: string): string;
 }
 
 /** Agency used in the alert subject of a read that names none. */
@@ -21,6 +27,11 @@ export const UNKNOWN_AGENCY = 'UNKNOWN';
 export function agencyToken(agency: string | undefined): string {
   if (typeof agency !== 'string' || agency === '') return UNKNOWN_AGENCY;
   return agency.replace(/[\s.*>]/g, '_');
+}
+
+/** A subject token from a name: characters NATS gives meaning to become `_`. */
+export function subjectToken(name: string): string {
+  return name.replace(/[\s.*>]/g, '_');
 }
 
 export function subjectsFor(prefix: string): Subjects {
@@ -38,8 +49,8 @@ export function subjectsFor(prefix: string): Subjects {
       }
       return s;
     },
-    records(cls) {
-      return `${prefix}.records.${cls}`;
+    records(cls, policy) {
+      return `${prefix}.records.${cls}.${subjectToken(policy)}`;
     },
   };
 }

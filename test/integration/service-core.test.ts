@@ -54,8 +54,8 @@ interface Outputs {
 
 function outputsOf(nc: NatsConnection, prefix: string): Outputs {
   const alerts = collect(nc, `${prefix}.alerts.>`).messages;
-  const nonhit = collect(nc, `${prefix}.records.nonhit`).messages;
-  const hit = collect(nc, `${prefix}.records.hit`).messages;
+  const nonhit = collect(nc, `${prefix}.records.nonhit.>`).messages;
+  const hit = collect(nc, `${prefix}.records.hit.>`).messages;
   const deadletter = collect(nc, `${prefix}.deadletter`).messages;
   return {
     alerts,

@@ -115,8 +115,8 @@ interface Outcome {
 
 async function outcome(js: JetStreamClient, jsm: JetStreamManager, n: Names): Promise<Outcome> {
   const records = [
-    ...(await storedMessages(js, jsm, `${n.out}_RECORDS_NONHIT`)),
-    ...(await storedMessages(js, jsm, `${n.out}_RECORDS_HIT`)),
+    ...(await storedMessages(js, jsm, `${n.out}_RECORDS_NONHIT_DEFAULT`)),
+    ...(await storedMessages(js, jsm, `${n.out}_RECORDS_HIT_DEFAULT`)),
   ];
   const alerts = await storedMessages(js, jsm, `${n.out}_ALERTS`);
   const recordIds = records.flatMap((m) => {
@@ -134,7 +134,7 @@ async function outcome(js: JetStreamClient, jsm: JetStreamManager, n: Names): Pr
 /** Records stored so far, by message count of the two records streams. */
 async function storedRecordMessages(jsm: JetStreamManager, n: Names): Promise<number> {
   let total = 0;
-  for (const s of [`${n.out}_RECORDS_NONHIT`, `${n.out}_RECORDS_HIT`]) {
+  for (const s of [`${n.out}_RECORDS_NONHIT_DEFAULT`, `${n.out}_RECORDS_HIT_DEFAULT`]) {
     try {
       total += (await jsm.streams.info(s)).state.messages;
     } catch {
@@ -311,5 +311,34 @@ describe('platesieve serve (JetStream mode)', () => {
     for (const r of [...before, ...after]) expect(ids.has(String(r.id)), `record of ${String(r.id)}`).toBe(true);
     expect(got.recordIds.filter((id) => id.startsWith('BIG-')).length, 'records of the big message').toBe(big.length - 1);
     expect(got.recordIds.length - ids.size, 'duplicate records').toBe(0);
+  });
+
+  it('keeps each agency policy\'s records in a stream whose max_age is that policy\'s period', async () => {
+    const n = names();
+    const SHORT = 'CO0010000';
+    await start(n, {
+      retention: {
+        default: { policy: 'default-1y', nonhitDays: 365, hitDays: 365, basis: 'default policy' },
+        agencies: { [SHORT]: { policy: 'short-21d', nonhitDays: 21, hitDays: 21, basis: 'Clear Creek County SO: 21 days, then purged' } },
+      },
+    });
+    const reads = manyReads(1).slice(0, 400).map((r, i) => ({ ...r, agency: i % 2 === 0 ? SHORT : 'CO0990000' }));
+    await publishReads(js, n.prefix, reads, 10);
+    await waitFor(() => consumerDone(jsm, n), 20_000, () => 'every read acknowledged');
+    const day = 86_400_000_000_000;
+    const short = await jsm.streams.info(`${n.out}_RECORDS_NONHIT_SHORT-21D`);
+    const long = await jsm.streams.info(`${n.out}_RECORDS_NONHIT_DEFAULT-1Y`);
+    expect(short.config.max_age).toBe(21 * day);
+    expect(long.config.max_age).toBe(365 * day);
+    const stored = async (stream: string): Promise<Array<{ agency: string; retention: { policy: string } }>> =>
+      (await storedMessages(js, jsm, stream)).flatMap((m) => {
+        const v = JSON.parse(m.data) as unknown;
+        return (Array.isArray(v) ? v : [v]) as Array<{ agency: string; retention: { policy: string } }>;
+      });
+    const shortRecords = [...(await stored(`${n.out}_RECORDS_NONHIT_SHORT-21D`)), ...(await stored(`${n.out}_RECORDS_HIT_SHORT-21D`))];
+    const longRecords = [...(await stored(`${n.out}_RECORDS_NONHIT_DEFAULT-1Y`)), ...(await stored(`${n.out}_RECORDS_HIT_DEFAULT-1Y`))];
+    expect(shortRecords.length + longRecords.length).toBe(reads.length);
+    expect(shortRecords.every((r) => r.agency === SHORT && r.retention.policy === 'short-21d')).toBe(true);
+    expect(longRecords.every((r) => r.agency !== SHORT && r.retention.policy === 'default-1y')).toBe(true);
   });
 });
