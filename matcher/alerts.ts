@@ -2,7 +2,7 @@
  * Turning core hits into {@link Alert} objects: scores, the entry's fields, and what the
  * officer must verify. Runs only for hits, so plain objects and strings are fine here.
  */
-import type { Alert, HotlistEntry, MatchTier, PlateRead } from './types.js';
+import type { Alert, AlertTier, HotlistEntry, MatchTier, PlateRead } from './types.js';
 import { collapsePlate, normalizeState } from './core/plate.js';
 import type { Hit } from './hits.js';
 import {
@@ -30,8 +30,12 @@ const VERIFY_BASE =
   'then confirm the record is current with NCIC/state (CCIC, CLETS) before any enforcement action.';
 
 /** What the officer must confirm for this hit. */
-export function verifyText(tier: MatchTier, distance: number, readPlate: string, entryPlate: string, stateMismatch: boolean, readState: string, entryState: string): string {
+export function verifyText(tier: AlertTier, distance: number, readPlate: string, entryPlate: string, stateMismatch: boolean, readState: string, entryState: string): string {
   let lead = '';
+  if (tier === 'partial') {
+    return `Partial-plate match: read ${readPlate} fits pattern ${entryPlate} entered for a case; many vehicles fit a partial plate, so ` +
+      'this is only a possible suspect vehicle: confirm the vehicle description and the case with the investigating officer. ' + VERIFY_BASE;
+  }
   if (tier === 'ocr') lead = `OCR-equivalent match: read ${readPlate}, listed ${entryPlate}; confirm each confusable character. `;
   else if (tier === 'fuzzy') lead = `Near match (${distance} edit${distance === 1 ? '' : 's'}): read ${readPlate}, listed ${entryPlate}; likely a different vehicle unless the image confirms. `;
   if (stateMismatch) lead += `State differs: read ${readState || 'unknown'}, listed ${entryState}. `;
@@ -71,7 +75,8 @@ export function buildAlert(
   ctx: AlertContext,
 ): Alert {
   const { tier, distance, score, matchedPlate, stateMismatch } = hit;
-  const hotlistPlate = hit.entryPlate;
+  const partial = tier === 'partial';
+  const hotlistPlate = partial ? undefined : hit.entryPlate;
   const hotlistState = normalizeState(entry.state) || undefined;
   const alert: Alert = {
     readId,
@@ -83,6 +88,8 @@ export function buildAlert(
     agency: read.agency,
     entryId: entryIdOf(entry, entryIndex),
     hotlistPlate,
+    pattern: partial ? hit.entryPlate : undefined,
+    case: partial ? entry.case : undefined,
     hotlistState,
     list: entry.list,
     priority: typeof entry.priority === 'number' ? entry.priority : 3,
@@ -94,7 +101,7 @@ export function buildAlert(
     imageRef: read.imageRef,
     hotlistVersion: ctx.hotlistVersion,
     hotlistAgeS: Math.max(0, Math.floor((ctx.now - ctx.refreshedAt(entry.source)) / 1000)),
-    verify: verifyText(tier, distance, matchedPlate, hotlistPlate, stateMismatch, normalizeState(read.state), hotlistState ?? ''),
+    verify: verifyText(tier, distance, matchedPlate, hit.entryPlate, stateMismatch, normalizeState(read.state), hotlistState ?? ''),
   };
   if (stateMismatch) alert.stateMismatch = true;
   return alert;

@@ -3,7 +3,7 @@
  * entries, only the compiled snapshot, so a worker thread can run it on a snapshot posted
  * to it while the entries (and the alert objects made from them) stay in one thread.
  */
-import type { InvalidRead, InvalidReadCode, MatchTier, PlateRead } from './types.js';
+import type { AlertTier, MatchTier, InvalidRead, InvalidReadCode, PartialFilter, PlateRead, VehicleDescription } from './types.js';
 import type { ResolvedOptions } from './options.js';
 import type { CompiledHotlist } from './core/compile.js';
 import { BatchBridge } from './core/batch.js';
@@ -11,6 +11,35 @@ import { TIER_BY_BIT, unpackPlate } from './core/codes.js';
 import { normalizePlate, ocrClassMap } from './core/plate.js';
 import { STATUS_OK, STATUS_EMPTY, STATUS_TOO_LONG } from './core/wasm.js';
 import { scoreHit } from './alerts.js';
+import { PatternRunner } from './core/patterns.js';
+import { DEFAULT_CONFIDENCE, partialScore, patternSpecificity, roundScore } from './core/score.js';
+
+function norm(v: unknown): string {
+  return typeof v === 'string' ? v.trim().toUpperCase() : '';
+}
+
+/**
+ * A partial entry's vehicle attributes against the read's: an attribute the entry names and
+ * the read reports must agree (`colour` or `color`); one the read does not report passes.
+ */
+export function vehicleAgrees(want: VehicleDescription | undefined, read: PlateRead): boolean {
+  if (want === undefined) return true;
+  const got = read.vehicle as (VehicleDescription & { color?: string }) | undefined;
+  if (got === undefined || got === null) return true;
+  const w = want as VehicleDescription & { color?: string };
+  const pairs: Array<[unknown, unknown]> = [
+    [w.make, got.make],
+    [w.model, got.model],
+    [w.colour ?? w.color, got.colour ?? got.color],
+    [w.type, got.type],
+  ];
+  for (const [a, b] of pairs) {
+    const x = norm(a);
+    const y = norm(b);
+    if (x !== '' && y !== '' && x !== y) return false;
+  }
+  return true;
+}
 
 /** One (read, entry) hit: the best way the read or one of its candidates matched the entry. */
 export interface Hit {
@@ -18,12 +47,12 @@ export interface Hit {
   read: number;
   /** Index of the entry in the hotlist the snapshot was built from. */
   entry: number;
-  tier: MatchTier;
+  tier: AlertTier;
   distance: number;
   score: number;
   /** The normalized plate (read or candidate) that matched. */
   matchedPlate: string;
-  /** The entry's normalized plate. */
+  /** The entry's normalized plate, or its pattern for a partial entry. */
   entryPlate: string;
   stateMismatch: boolean;
 }
@@ -74,11 +103,17 @@ export class HitMatcher {
   // Per batch, by query index: the read it belongs to and which candidate (-1: the plate).
   private readonly qRead: Int32Array;
   private readonly qCand: Int32Array;
+  private readonly patterns?: PatternRunner;
+  private readonly partials = new Map<number, PartialFilter>();
 
   constructor(opts: ResolvedOptions, compiled: CompiledHotlist) {
     this.opts = opts;
     this.compiled = compiled;
     this.bridge = new BatchBridge(compiled.core);
+    if (compiled.patterns !== undefined) {
+      this.patterns = new PatternRunner(compiled.core);
+      for (const p of compiled.partials) this.partials.set(p.entry, p);
+    }
     this.classMap = ocrClassMap(opts.ocrClasses);
     this.qRead = new Int32Array(this.bridge.capacity);
     this.qCand = new Int32Array(this.bridge.capacity);
@@ -148,11 +183,28 @@ export class HitMatcher {
       const n = normalizePlate(plate);
       const matchedPlate = n.ok ? n.plate : plate;
       const confidence = cand < 0 ? read.confidence : (read.candidates![cand].confidence ?? read.confidence);
-      const tier = TIER_BY_BIT[tierBit];
+      const tier = TIER_BY_BIT[tierBit] as MatchTier;
       const entryPlate = unpackPlate(core.entryKeyAt(position));
       const score = scoreHit(tier, matchedPlate, entryPlate, confidence, flags !== 0, this.classMap);
       raw.push({ read: qRead[q], entry, tier, distance, score, matchedPlate, entryPlate, stateMismatch: flags !== 0 });
     });
+    // Partial patterns, over the same packed batch, then hits back in read order.
+    if (this.patterns !== undefined && bridge.count > 0) {
+      const before = raw.length;
+      this.patterns.run(bridge.input, bridge.count, bridge.status, (q, entry, _tier, distance) => {
+        const read = reads[qRead[q]];
+        const partial = this.partials.get(entry);
+        if (partial === undefined || !vehicleAgrees(partial.vehicle, read)) return;
+        const cand = qCand[q];
+        const plate = cand < 0 ? read.plate : read.candidates![cand].plate;
+        const n = normalizePlate(plate);
+        const matchedPlate = n.ok ? n.plate : plate;
+        const confidence = (cand < 0 ? read.confidence : (read.candidates![cand].confidence ?? read.confidence)) ?? DEFAULT_CONFIDENCE;
+        const score = roundScore(partialScore(confidence, false, patternSpecificity(partial.pattern, matchedPlate.length), distance));
+        raw.push({ read: qRead[q], entry, tier: 'partial', distance, score, matchedPlate, entryPlate: partial.pattern, stateMismatch: false });
+      });
+      if (raw.length > before && before > 0) raw.sort((a, b) => a.read - b.read);
+    }
 
     // Invalid plates: the read's own plate decides; a bad candidate is only skipped.
     const status = bridge.statuses();

@@ -11,7 +11,7 @@
 export { createMatcher, createMatcherFromSnapshot } from './matcher.js';
 export type {
   Alert, BatchResult, HotlistEntry, InvalidRead, InvalidReadCode, Matcher, MatcherOptions,
-  MatcherSnapshot, MatcherStats, MatchTier, OcrCandidate, SnapshotSettings, PlateRead, StateMismatchPolicy, VehicleDescription,
+  AlertTier, MatcherSnapshot, MatcherStats, MatchTier, OcrCandidate, PartialFilter, SnapshotSettings, PlateRead, StateMismatchPolicy, VehicleDescription,
 } from './types.js';
 export { MATCH_TIERS } from './types.js';
 export {

@@ -73,8 +73,9 @@ class WasmMatcher implements Matcher {
       duplicatesMerged: c.duplicatesMerged,
       junkSkipped: c.junkSkipped,
       fuzzyEntries: c.fuzzyEntries,
+      partialEntries: c.partialEntries,
       fuzzyKeys: c.fuzzyKeys,
-      memoryBytes: c.size,
+      memoryBytes: c.size + (c.patterns?.size ?? 0),
       coreMemoryBytes: c.core.memory.buffer.byteLength,
       bytesPerEntry: c.entries > 0 ? c.size / c.entries : 0,
       buildTimeMs: c.buildTimeMs,
@@ -99,6 +100,8 @@ export function snapshotOf(c: CompiledHotlist, opts: ResolvedOptions): MatcherSn
   return {
     format: 1,
     bytes: new Uint8Array(c.core.memory.buffer.slice(c.base, c.base + c.size)),
+    patterns: c.patterns === undefined ? undefined : new Uint8Array(c.core.memory.buffer.slice(c.patterns.base, c.patterns.base + c.patterns.size)),
+    partials: c.partials,
     version: c.version,
     states: c.states.toJSON(),
     settings: settingsOf(opts),
@@ -107,6 +110,7 @@ export function snapshotOf(c: CompiledHotlist, opts: ResolvedOptions): MatcherSn
       duplicatesMerged: c.duplicatesMerged,
       junkSkipped: c.junkSkipped,
       fuzzyEntries: c.fuzzyEntries,
+      partialEntries: c.partialEntries,
       fuzzyKeys: c.fuzzyKeys,
       prefilterBits: c.prefilterBits,
       buildTimeMs: c.buildTimeMs,
@@ -146,7 +150,7 @@ function attachSnapshot(snapshot: MatcherSnapshot, entries: readonly HotlistEntr
     throw new OptionsError('snapshot', 'must be a snapshot made by matcher.snapshot()');
   }
   const opts = resolveOptions({ entries, ...snapshot.settings, hotlistVersion: snapshot.version });
-  const { core, base, size } = loadSnapshot(snapshot.bytes);
+  const { core, base, size, patterns } = loadSnapshot(snapshot.bytes, snapshot.patterns);
   if (header(core, base, 1) - snapshot.stats.duplicatesMerged !== snapshot.stats.entries) {
     throw new OptionsError('snapshot', 'header does not agree with its stats');
   }
@@ -155,6 +159,8 @@ function attachSnapshot(snapshot: MatcherSnapshot, entries: readonly HotlistEntr
     core,
     base,
     size,
+    patterns,
+    partials: snapshot.partials ?? [],
     states: StateCodes.from(snapshot.states),
     version: snapshot.version,
   };

@@ -23,6 +23,7 @@ export interface ResolvedOptions {
   hotlistVersion?: string;
   sourceRefreshedAt: ReadonlyMap<string, number>;
   minScore: number;
+  partialOcr: boolean;
 }
 
 function checkTiers(key: string, value: unknown): readonly MatchTier[] {
@@ -82,6 +83,8 @@ export function resolveOptions(options: MatcherOptions): ResolvedOptions {
   if (typeof minScore !== 'number' || !(minScore >= 0 && minScore <= 1)) {
     throw new OptionsError('minScore', `must be a number from 0 to 1 (got ${String(minScore)})`);
   }
+  const partialOcr = options.partialOcr ?? false;
+  if (typeof partialOcr !== 'boolean') throw new OptionsError('partialOcr', 'must be a boolean');
   if (options.hotlistVersion !== undefined && typeof options.hotlistVersion !== 'string') {
     throw new OptionsError('hotlistVersion', 'must be a string');
   }
@@ -103,6 +106,7 @@ export function resolveOptions(options: MatcherOptions): ResolvedOptions {
     hotlistVersion: options.hotlistVersion,
     sourceRefreshedAt: refreshed,
     minScore,
+    partialOcr,
   };
 }
 
@@ -123,5 +127,6 @@ export function settingsOf(opts: ResolvedOptions): SnapshotSettings {
     prefilter: opts.prefilter,
     sourceRefreshedAt: Object.fromEntries(opts.sourceRefreshedAt),
     minScore: opts.minScore,
+    partialOcr: opts.partialOcr,
   };
 }

@@ -6,8 +6,11 @@
 /** A matching tier handled by the WebAssembly core, best first. */
 export type MatchTier = 'exact' | 'ocr' | 'fuzzy';
 
-/** All tier names, best first. */
+/** All tier names a list can be given, best first. */
 export const MATCH_TIERS: readonly MatchTier[] = ['exact', 'ocr', 'fuzzy'];
+
+/** Tier of an alert: a hotlist tier, or `partial` for a partial-plate pattern entry. */
+export type AlertTier = MatchTier | 'partial';
 
 /** Vehicle description, on a read or a hotlist entry. */
 export interface VehicleDescription {
@@ -44,11 +47,14 @@ export interface PlateRead {
   vehicle?: VehicleDescription;
 }
 
-/** A hotlist entry (input). `plate` is required until partial patterns land. */
+/**
+ * A hotlist entry (input): `plate`, or `pattern` for a partial-plate entry, which also
+ * requires `case`, `enteredBy`, `purpose` and `expires`.
+ */
 export interface HotlistEntry {
   id?: string;
   plate?: string;
-  /** Partial-plate pattern (`?`, `*`, `[AB8]`); not matched by this version of the core. */
+  /** Partial-plate pattern: `?` one character, `*` any run, `[AB8]` one of a set (separators ignored). */
   pattern?: string;
   state?: string;
   /** List type: STOLEN_VEHICLE, STOLEN_PLATE, WANTED, MISSING_PERSON, AMBER, SILVER, FELONY_VEHICLE, PROTECTION_ORDER, BOLO, or a local code. */
@@ -83,14 +89,19 @@ export interface Alert {
   cameraId?: string;
   agency?: string;
   entryId: string;
-  hotlistPlate: string;
+  /** The entry's normalized plate (absent for a partial entry). */
+  hotlistPlate?: string;
+  /** The partial entry's pattern, normalized (absent for a plate entry). */
+  pattern?: string;
+  /** Case number of a partial entry. */
+  case?: string;
   hotlistState?: string;
   list: string;
   priority: number;
   source?: string;
   ref?: string;
-  match: MatchTier;
-  /** Edit distance after OCR-class mapping (0 for exact and ocr). */
+  match: AlertTier;
+  /** Edit distance after OCR-class mapping (0 for exact and ocr; for partial, literals matched only as OCR equivalents). */
   distance: number;
   /** How likely the read is of the hotlisted vehicle, in [0, 1]; see docs/scoring.md. */
   score: number;
@@ -161,6 +172,8 @@ export interface MatcherOptions {
   sourceRefreshedAt?: Readonly<Record<string, number>>;
   /** Alerts scoring below this are dropped. Default 0. */
   minScore?: number;
+  /** Partial-plate patterns also match a literal's OCR equivalents (`8` for `B`). Default false. */
+  partialOcr?: boolean;
 }
 
 /** Figures about a built matcher. */
@@ -171,6 +184,8 @@ export interface MatcherStats {
   junkSkipped: number;
   /** Entries indexed for the fuzzy tier. */
   fuzzyEntries: number;
+  /** Partial-plate pattern entries. */
+  partialEntries: number;
   /** Keys in the fuzzy (deletion-neighbourhood) index. */
   fuzzyKeys: number;
   /** Bytes of the compiled snapshot (tables, filters, postings): what each worker holds. */
@@ -206,6 +221,14 @@ export interface SnapshotSettings {
   prefilter: boolean;
   sourceRefreshedAt: Record<string, number>;
   minScore: number;
+  partialOcr: boolean;
+}
+
+/** What a worker needs of a partial entry to check it without the entry list. */
+export interface PartialFilter {
+  entry: number;
+  pattern: string;
+  vehicle?: VehicleDescription;
 }
 
 /**
@@ -215,6 +238,9 @@ export interface SnapshotSettings {
 export interface MatcherSnapshot {
   format: 1;
   bytes: Uint8Array;
+  /** Pattern index of the partial entries, when there are any. */
+  patterns?: Uint8Array;
+  partials: PartialFilter[];
   version: string;
   states: Array<[string, number]>;
   settings: SnapshotSettings;

@@ -53,3 +53,23 @@ export function getFuzzyProbes(): u64 {
 export function entryKeyAt(pos: u32): u64 {
   return load<u64>(entryKey + (<usize>pos << 3));
 }
+
+// Partial-plate patterns (patterns.ts): a fragment index over glob programs, matched with
+// the same query and result records as matchBatch (tier 8 = partial).
+export { beginPatterns, addPatterns, finishPatterns, attachPatterns, patternsSize, matchPatterns } from './patterns';
+import { patResumeAt as _patResumeAt, patOverflow as _patOverflow, patVerified as _patVerified } from './patterns';
+
+/** Index of the first query not (fully) processed by the last matchPatterns call. */
+export function getPatternResumeAt(): u32 {
+  return _patResumeAt;
+}
+
+/** 1 when the last matchPatterns call stopped at a query whose hits alone overflow the buffer. */
+export function getPatternOverflow(): u32 {
+  return _patOverflow;
+}
+
+/** Pattern programs verified since the instance started. */
+export function getPatternVerified(): u64 {
+  return _patVerified;
+}

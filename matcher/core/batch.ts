@@ -19,8 +19,10 @@ export const DEFAULT_RESULT_CAPACITY = 16384;
 export class BatchBridge {
   readonly capacity: number;
   private readonly core: CoreExports;
-  private readonly input: number;
-  private readonly status: number;
+  /** Address of the packed query records (for the pattern pass over the same batch). */
+  readonly input: number;
+  /** Address of the status bytes. */
+  readonly status: number;
   private out: number;
   private resultCapacity: number;
   private buffer: ArrayBuffer;

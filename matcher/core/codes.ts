@@ -1,12 +1,12 @@
 /**
  * Small integer codes shared by the host and the core: plate characters, tiers, states.
  */
-import type { MatchTier } from '../types.js';
+import type { AlertTier, MatchTier } from '../types.js';
 import { normalizeState } from './plate.js';
 
 /** Tier bits of an entry (core-wasm/assembly/snapshot.ts). */
 export const TIER_BITS: Readonly<Record<MatchTier, number>> = { exact: 1, ocr: 2, fuzzy: 4 };
-export const TIER_BY_BIT: Readonly<Record<number, MatchTier>> = { 1: 'exact', 2: 'ocr', 4: 'fuzzy' };
+export const TIER_BY_BIT: Readonly<Record<number, AlertTier>> = { 1: 'exact', 2: 'ocr', 4: 'fuzzy', 8: 'partial' };
 
 /** Code of a plate character: '0'-'9' -> 1..10, 'A'-'Z' -> 11..36. */
 export function charCode(ch: string): number {

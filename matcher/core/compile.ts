@@ -6,7 +6,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { InvalidEntryError, CoreError } from '../errors.js';
-import type { HotlistEntry } from '../types.js';
+import type { HotlistEntry, PartialFilter, VehicleDescription } from '../types.js';
+import { checkEntryPurpose } from '../policy/index.js';
+import { compilePatterns, loadPatterns, parsePattern } from './patterns.js';
 import { tiersForList, type ResolvedOptions } from '../options.js';
 import { normalizePlate, normalizeState } from './plate.js';
 import {
@@ -31,6 +33,10 @@ export interface CompiledHotlist {
   prefilterBits: number;
   buildTimeMs: number;
   version: string;
+  /** Pattern block of the partial entries in the same instance, if any. */
+  patterns?: { base: number; size: number };
+  partials: PartialFilter[];
+  partialEntries: number;
 }
 
 /** Header fields of a snapshot (core-wasm/assembly/snapshot.ts). */
@@ -55,6 +61,8 @@ function entryError(index: number, message: string): InvalidEntryError {
 /** Per-build interning: states, list ids and tier masks by list type. */
 export class EntryPacker {
   readonly states = new StateCodes();
+  /** Partial entries met while packing (their records are left empty). */
+  readonly partials: PartialInput[] = [];
   private readonly listIds = new Map<string, number>();
   private readonly listMasks = new Map<string, number>();
 
@@ -72,12 +80,16 @@ export class EntryPacker {
       const e = entries[index];
       if (typeof e !== 'object' || e === null) throw entryError(index, 'is not an object');
       let plate = e.plate;
-      if (typeof plate !== 'string') {
-        if (typeof e.pattern === 'string') throw entryError(index, 'partial-plate patterns are not matched by this version');
-        throw entryError(index, 'has no plate');
-      }
       const list = e.list;
       if (typeof list !== 'string' || list.length === 0) throw entryError(index, 'has no list type');
+      if (typeof plate !== 'string') {
+        if (typeof e.pattern !== 'string') throw entryError(index, 'has no plate (or pattern)');
+        this.partials.push(partialInput(e, index, this.states.intern(e.state)));
+        // An empty record with no tiers: the core skips it (see buildCore).
+        u8[at + i * QUERY_RECORD + 24] = 0;
+        u8[at + i * QUERY_RECORD + 25] = 0;
+        continue;
+      }
       let mask = this.listMasks.get(list);
       if (mask === undefined) {
         mask = 0;
@@ -109,6 +121,35 @@ export interface PackedEntries {
   records: Uint8Array;
   count: number;
   states: Array<[string, number]>;
+  partials: PartialInput[];
+}
+
+/** A partial entry, checked and reduced to what the pattern index and its filter need. */
+export interface PartialInput {
+  entry: number;
+  pattern: string;
+  state: number;
+  vehicle?: VehicleDescription;
+}
+
+const PARTIAL_REQUIRED = ['case', 'enteredBy', 'purpose', 'expires'] as const;
+
+/**
+ * Checks a partial entry (DESIGN.md: `case`, `enteredBy`, `purpose` and `expires` are
+ * required; the purpose must be allowed by the policies) and parses its pattern.
+ */
+function partialInput(e: HotlistEntry, index: number, state: number): PartialInput {
+  for (const key of PARTIAL_REQUIRED) {
+    const v = e[key];
+    if (v === undefined || v === null || v === '') throw entryError(index, `partial entry has no ${key} (required with a pattern)`);
+  }
+  const verdict = checkEntryPurpose({ list: e.list, notes: e.notes, purpose: e.purpose, case: e.case });
+  if (!verdict.ok) throw entryError(index, `refused: ${verdict.reason} (${verdict.citation})`);
+  const parsed = parsePattern(e.pattern!);
+  if (!parsed.ok) throw entryError(index, `pattern ${JSON.stringify(e.pattern)}: ${parsed.reason}`);
+  const out: PartialInput = { entry: index, pattern: parsed.pattern.text, state };
+  if (e.vehicle !== undefined) out.vehicle = e.vehicle;
+  return out;
 }
 
 /** Packs every entry (32 bytes each); validation as in {@link compileHotlist}. */
@@ -119,7 +160,7 @@ export function packEntries(entries: readonly HotlistEntry[], opts: ResolvedOpti
     const count = Math.min(CHUNK, entries.length - from);
     packer.pack(entries, from, count, records, from * QUERY_RECORD);
   }
-  return { records, count: entries.length, states: packer.states.toJSON() };
+  return { records, count: entries.length, states: packer.states.toJSON(), partials: packer.partials };
 }
 
 const STATUS_REASONS: Readonly<Record<number, string>> = {
@@ -139,6 +180,7 @@ function buildCore(
   states: StateCodes,
   fill: (from: number, n: number, u8: Uint8Array, at: number) => void,
   reason: (index: number, status: number) => string,
+  partials: () => readonly PartialInput[],
 ): CompiledHotlist {
   const started = performance.now();
   const core = instantiateCore();
@@ -151,12 +193,15 @@ function buildCore(
   for (let from = 0; from < count; from += CHUNK) {
     const n = Math.min(CHUNK, count - from);
     // Views are taken per chunk: beginBuild may have grown (and so replaced) the buffer.
-    fill(from, n, new Uint8Array(core.memory.buffer), staging);
+    const u8 = new Uint8Array(core.memory.buffer);
+    fill(from, n, u8, staging);
     core.addEntries(staging, n, statusPtr);
     const status = new Uint8Array(core.memory.buffer, statusPtr, n);
     for (let i = 0; i < n; i++) {
       const st = status[i];
       if (st === STATUS_OK) continue;
+      // A partial entry's placeholder: no plate, no tiers.
+      if (u8[staging + i * QUERY_RECORD + 24] === 0 && u8[staging + i * QUERY_RECORD + 25] === 0) continue;
       if (st === STATUS_JUNK) {
         junk++;
         continue;
@@ -172,9 +217,20 @@ function buildCore(
   const base = core.finishBuild(bitsPerKey16, k, opts.maxDistance, opts.stateMismatch === 'match' ? 1 : 0) >>> 0;
   if (base === 0) throw new CoreError(`out of WebAssembly memory building the tables of ${count} entries`);
   const size = core.snapshotSize(base) >>> 0;
-  const hash = core.hashRegion(base, size);
+  let hash = core.hashRegion(base, size);
   const dups = header(core, base, H.DUPLICATES);
+  const parts = partials();
+  let patterns: { base: number; size: number } | undefined;
+  if (parts.length > 0) {
+    const specs = parts.map((p) => ({ pattern: p.pattern, entry: p.entry, state: p.state, ocr: opts.partialOcr }));
+    const compiled = compilePatterns(core, specs, opts.ocrClasses);
+    patterns = { base: compiled.base, size: compiled.size };
+    hash ^= core.hashRegion(compiled.base, compiled.size);
+  }
   return {
+    patterns,
+    partials: parts.map(({ entry, pattern, vehicle }) => (vehicle === undefined ? { entry, pattern } : { entry, pattern, vehicle })),
+    partialEntries: parts.length,
     core,
     base,
     size,
@@ -205,6 +261,7 @@ export function compileHotlist(entries: readonly HotlistEntry[], opts: ResolvedO
       const r = normalizePlate(String(entries[index].plate));
       return r.ok ? 'plate rejected by the core' : r.reason;
     },
+    () => packer.partials,
   );
 }
 
@@ -216,16 +273,18 @@ export function buildPacked(packed: PackedEntries, opts: ResolvedOptions): Compi
     StateCodes.from(packed.states),
     (from, n, u8, at) => u8.set(packed.records.subarray(from * QUERY_RECORD, (from + n) * QUERY_RECORD), at),
     (_index, status) => STATUS_REASONS[status] ?? 'plate rejected by the core',
+    () => packed.partials,
   );
 }
 
-/** Attaches a snapshot's tables to a fresh core instance (no recompilation). */
-export function loadSnapshot(bytes: Uint8Array): { core: CoreExports; base: number; size: number } {
+/** Attaches a snapshot's tables (and its pattern block) to a fresh core instance (no recompilation). */
+export function loadSnapshot(bytes: Uint8Array, patternBytes?: Uint8Array): { core: CoreExports; base: number; size: number; patterns?: { base: number; size: number } } {
   const core = instantiateCore();
   const base = coreAlloc(core, bytes.byteLength, 'the hotlist snapshot');
   new Uint8Array(core.memory.buffer, base, bytes.byteLength).set(bytes);
   if (!core.attach(base)) throw new CoreError('not a platesieve hotlist snapshot (bad magic)');
   const size = core.snapshotSize(base) >>> 0;
   if (size !== bytes.byteLength) throw new CoreError(`hotlist snapshot is ${bytes.byteLength} bytes, its header says ${size}`);
-  return { core, base, size };
+  if (patternBytes === undefined) return { core, base, size };
+  return { core, base, size, patterns: { base: loadPatterns(core, patternBytes), size: patternBytes.byteLength } };
 }

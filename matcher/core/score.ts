@@ -7,12 +7,15 @@
  *   exact  0.80 + 0.20 * q * s
  *   ocr    0.55 + 0.24 * q * s * L
  *   fuzzy  0.20 + 0.34 * q * s * L * E
+ *   partial 0.05 + 0.14 * q * s * P * 0.8^o
  *
  * q: the read's (or candidate's) OCR confidence, 0.9 when absent;
  * s: 0.5 when the states differ (only with stateMismatch 'match'), else 1;
  * L: product over confused characters of how often OCR confuses that pair (CONFUSION);
  * E: product over edits of 0.6 for a character dropped or added at either end of the plate
- *    (the commonest OCR error), 0.45 for any other substitution, insertion or deletion.
+ *    (the commonest OCR error), 0.45 for any other substitution, insertion or deletion;
+ * P: how much of the plate the pattern pins down (literals 1, sets 0.5, `?` 0, over the
+ *    plate's length); o: literals matched only as OCR equivalents.
  * docs/scoring.md explains the figures and the accuracy report measures them.
  */
 
@@ -105,4 +108,21 @@ export function fuzzyScore(confidence: number, stateMismatch: boolean, confusion
 /** Rounds a score for output (4 decimals) without leaving its band. */
 export function roundScore(x: number): number {
   return Math.round(x * 10000) / 10000;
+}
+
+/** Specificity P of a partial pattern against a plate of `length` characters. */
+export function patternSpecificity(pattern: string, length: number): number {
+  let pinned = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '[') {
+      pinned += 0.5;
+      i = pattern.indexOf(']', i);
+    } else if (c !== '?' && c !== '*') pinned += 1;
+  }
+  return length > 0 ? Math.min(1, pinned / length) : 0;
+}
+
+export function partialScore(confidence: number, stateMismatch: boolean, specificity: number, ocrLiterals: number): number {
+  return 0.05 + 0.14 * clamp01(confidence) * (stateMismatch ? STATE_MISMATCH : 1) * specificity * Math.pow(0.8, ocrLiterals);
 }

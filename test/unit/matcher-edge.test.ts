@@ -3,7 +3,7 @@
  * duplicates and junk, candidates, alert fields, stats, scores and option validation.
  */
 import { describe, expect, it } from 'vitest';
-import { createMatcher } from '../../matcher/index.js';
+import { type AlertTier, createMatcher } from '../../matcher/index.js';
 import { InvalidReadError, OptionsError } from '../../matcher/errors.js';
 import type { Alert, HotlistEntry, MatchTier, MatcherOptions, PlateRead } from '../../matcher/types.js';
 
@@ -324,7 +324,7 @@ describe('scores', () => {
   });
 
   it('keeps each tier in its score band and every score in [0, 1]', () => {
-    const bands: Record<MatchTier, [number, number]> = { exact: [0.8, 1], ocr: [0.55, 0.79], fuzzy: [0.2, 0.54] };
+    const bands: Record<AlertTier, [number, number]> = { exact: [0.8, 1], ocr: [0.55, 0.79], fuzzy: [0.2, 0.54], partial: [0.05, 0.19] };
     for (const confidence of [undefined, 1, 0.99, 0.7, 0.3, 0.01, 0]) {
       for (const plate of ['ABC123', 'A8C123', 'ABC124', 'A8C124', 'ABC12', 'ABC1234']) {
         for (const a of m.match({ plate, confidence })) {

@@ -53,10 +53,11 @@ describe('loadServiceConfig defaults', () => {
       createStreams: true,
       ackWaitMs: 30000,
       maxAckPending: 20000,
+      maxDeliver: 5,
       fetchBatch: 1000,
       duplicateWindowMs: 120000,
     });
-    expect(c.hotlists).toEqual([{ file: resolve('hot.csv'), source: 'LOCAL', maxAgeHours: 24 }]);
+    expect(c.hotlists).toEqual([{ file: resolve('hot.csv'), source: 'LOCAL', maxAgeHours: 24, refreshMinutes: 5, minRetainedFraction: 0.5 }]);
     expect(c.matching).toEqual({ maxDistance: 1, stateMismatch: 'reject', minScore: 0 });
     expect(c.pool).toEqual({ workers: 1, batchSize: 512, batchWaitMs: 2, maxInFlight: 4 });
     expect(c.suppression).toEqual({ windowMs: 300000 });
@@ -123,8 +124,8 @@ shutdownTimeoutMs: 5000
     expect(c.jetstream.readsStream).toBe('ALPR_READS');
     expect(c.subjects.prefix).toBe('state.alpr');
     expect(c.hotlists).toEqual([
-      { file: join(dir, 'lists/ncic.csv'), source: 'NCIC', maxAgeHours: 12 },
-      { file: '/abs/local.ndjson', source: 'LOCAL', defaultList: 'BOLO', format: 'ndjson', maxAgeHours: 24 },
+      { file: join(dir, 'lists/ncic.csv'), source: 'NCIC', maxAgeHours: 12, refreshMinutes: 5, minRetainedFraction: 0.5 },
+      { file: '/abs/local.ndjson', source: 'LOCAL', defaultList: 'BOLO', format: 'ndjson', maxAgeHours: 24, refreshMinutes: 5, minRetainedFraction: 0.5 },
     ]);
     expect(c.matching).toEqual({
       tiers: ['exact', 'ocr'],
@@ -302,8 +303,8 @@ describe('loadServiceConfig flags', () => {
     }, {});
     expect(c.nats.servers).toEqual(['nats://x:1', 'nats://y:2', 'nats://z:3']);
     expect(c.hotlists).toEqual([
-      { file: resolve('local/a.csv'), source: 'LOCAL', maxAgeHours: 24 },
-      { file: '/abs/b.csv', source: 'LOCAL', maxAgeHours: 24 },
+      { file: resolve('local/a.csv'), source: 'LOCAL', maxAgeHours: 24, refreshMinutes: 5, minRetainedFraction: 0.5 },
+      { file: '/abs/b.csv', source: 'LOCAL', maxAgeHours: 24, refreshMinutes: 5, minRetainedFraction: 0.5 },
     ]);
     expect(c.pool.workers).toBe(0);
     expect(c.metrics).toEqual({ port: 0, host: '127.0.0.1' });
