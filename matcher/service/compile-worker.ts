@@ -1,19 +1,81 @@
 /**
- * One-shot worker thread that builds a hotlist snapshot from packed entries, so a reload
- * never runs the build (seconds for millions of entries) on the service's main thread.
+ * One-shot worker thread that loads every hotlist source and builds the snapshot, so a
+ * reload never parses files or builds tables (seconds for millions of entries) on the
+ * service's main thread. The entries come back as JSON lines in one transferred buffer:
+ * the main thread parses an entry only when it alerts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildPacked, type PackedEntries } from '../core/compile.js';
+import { pino } from 'pino';
+import { compileHotlist } from '../core/compile.js';
 import { resolveOptions } from '../options.js';
 import { snapshotOf } from '../matcher.js';
-import type { SnapshotSettings } from '../types.js';
+import type { MatcherOptions, MatcherSnapshot } from '../types.js';
+import type { HotlistSourceConfig } from './config.js';
+import { loadSources, type LoadedSource } from './hotlists.js';
 
-export interface CompileRequest {
-  packed: PackedEntries;
-  settings: SnapshotSettings;
+export interface LoadRequest {
+  sources: HotlistSourceConfig[];
+  options: Omit<MatcherOptions, 'entries' | 'sourceRefreshedAt'>;
+  logLevel: string;
 }
 
-const { packed, settings } = workerData as CompileRequest;
-const opts = resolveOptions({ entries: [], ...settings });
-const snapshot = snapshotOf(buildPacked(packed, opts), opts);
-parentPort!.postMessage(snapshot, [snapshot.bytes.buffer as ArrayBuffer]);
+export type LoadResponse =
+  | {
+      ok: true;
+      snapshot: MatcherSnapshot;
+      entryBytes: Uint8Array;
+      entryOffsets: Uint32Array;
+      sources: LoadedSource[];
+      refreshed: Array<[string, number]>;
+      maxAge: Array<[string, number]>;
+    }
+  | { ok: false; message: string; code?: string; file?: string };
+
+async function run(req: LoadRequest): Promise<LoadResponse> {
+  const logger = pino({ level: req.logLevel, base: { service: 'platesieve', stage: 'hotlist' } });
+  const loaded = await loadSources(req.sources, logger);
+  // A source's age is its oldest file's; rows naming another source than their file's
+  // count as that source, refreshed when their file was.
+  const refreshed = new Map<string, number>();
+  const maxAge = new Map<string, number>();
+  for (const src of loaded.sources) {
+    for (const name of [src.source, ...src.rowSources]) {
+      refreshed.set(name, Math.min(refreshed.get(name) ?? Infinity, src.refreshedAt));
+      maxAge.set(name, Math.min(maxAge.get(name) ?? Infinity, src.maxAgeS));
+    }
+  }
+  const opts = resolveOptions({ ...req.options, entries: loaded.entries, sourceRefreshedAt: Object.fromEntries(refreshed) });
+  const snapshot = snapshotOf(compileHotlist(loaded.entries, opts), opts);
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  const entryOffsets = new Uint32Array(loaded.entries.length + 1);
+  let at = 0;
+  for (let i = 0; i < loaded.entries.length; i++) {
+    const bytes = encoder.encode(JSON.stringify(loaded.entries[i]));
+    parts.push(bytes);
+    at += bytes.length;
+    entryOffsets[i + 1] = at;
+  }
+  const entryBytes = new Uint8Array(at);
+  let pos = 0;
+  for (const p of parts) {
+    entryBytes.set(p, pos);
+    pos += p.length;
+  }
+  return { ok: true, snapshot, entryBytes, entryOffsets, sources: loaded.sources, refreshed: [...refreshed], maxAge: [...maxAge] };
+}
+
+run(workerData as LoadRequest).then(
+  (res) => {
+    const transfer: ArrayBuffer[] = [];
+    if (res.ok) {
+      transfer.push(res.snapshot.bytes.buffer as ArrayBuffer, res.entryBytes.buffer as ArrayBuffer, res.entryOffsets.buffer as ArrayBuffer);
+      if (res.snapshot.patterns) transfer.push(res.snapshot.patterns.buffer as ArrayBuffer);
+    }
+    parentPort!.postMessage(res, transfer);
+  },
+  (err: unknown) => {
+    const e = err as { message?: string; code?: string; file?: string };
+    parentPort!.postMessage({ ok: false, message: e?.message ?? String(err), code: e?.code, file: e?.file } satisfies LoadResponse);
+  },
+);

@@ -1,14 +1,13 @@
 /**
- * Compiling a hotlist for the service: entries are packed on the main thread (a byte copy
- * per entry) and built into a snapshot in a one-shot worker thread.
+ * Loading and compiling the service's hotlists in a one-shot worker thread (see
+ * compile-worker.ts), and the entry store the main thread reads alerts' fields from.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { HotlistEntry, MatcherOptions, MatcherSnapshot } from '../types.js';
-import { packEntries } from '../core/compile.js';
-import { resolveOptions, settingsOf } from '../options.js';
-import type { CompileRequest } from './compile-worker.js';
+import { HotlistFileError } from '../errors.js';
+import type { HotlistEntry } from '../types.js';
+import type { LoadRequest, LoadResponse } from './compile-worker.js';
 
 function workerFile(): string {
   const here = fileURLToPath(new URL('./compile-worker.js', import.meta.url));
@@ -18,18 +17,39 @@ function workerFile(): string {
   throw new Error('dist/matcher/service/compile-worker.js not found: run `npm run build`');
 }
 
-/** Builds the snapshot of `entries` off the main thread. Validation errors reject the promise. */
-export async function compileOffThread(entries: readonly HotlistEntry[], options: Omit<MatcherOptions, 'entries'>): Promise<MatcherSnapshot> {
-  const opts = resolveOptions({ ...options, entries });
-  const packed = packEntries(entries, opts);
-  const request: CompileRequest = { packed, settings: settingsOf(opts) };
-  const worker = new Worker(workerFile(), { workerData: request, transferList: [packed.records.buffer as ArrayBuffer] });
+/**
+ * Hotlist entries kept as JSON lines in one buffer: a fraction of the memory of objects, and
+ * moved from the loading thread without a copy. An entry is parsed when an alert needs it.
+ */
+export class EntryStore {
+  private readonly decoder = new TextDecoder();
+  constructor(private readonly bytes: Uint8Array, private readonly offsets: Uint32Array) {}
+
+  get length(): number {
+    return this.offsets.length - 1;
+  }
+
+  get(index: number): HotlistEntry {
+    return JSON.parse(this.decoder.decode(this.bytes.subarray(this.offsets[index], this.offsets[index + 1]))) as HotlistEntry;
+  }
+}
+
+export type LoadResult = Extract<LoadResponse, { ok: true }> & { entries: EntryStore };
+
+/** Loads the sources and builds their snapshot off the main thread. A refused file rejects with {@link HotlistFileError}. */
+export async function loadOffThread(request: LoadRequest): Promise<LoadResult> {
+  const worker = new Worker(workerFile(), { workerData: request });
   try {
-    return await new Promise<MatcherSnapshot>((resolve, reject) => {
+    const res = await new Promise<LoadResponse>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`hotlist compile worker exited with code ${code}`)));
+      worker.once('exit', (code) => reject(new Error(`hotlist loading worker exited with code ${code}`)));
     });
+    if (!res.ok) {
+      if (res.code === 'ERR_HOTLIST_FILE' && res.file !== undefined) throw new HotlistFileError(res.file, res.message.replace(`${res.file}: `, ''));
+      throw new Error(res.message);
+    }
+    return { ...res, entries: new EntryStore(res.entryBytes, res.entryOffsets) };
   } finally {
     void worker.terminate();
   }

@@ -127,6 +127,8 @@ export interface ServiceConfig {
   };
   /** `null`: no metrics server. Port 0 picks a free port. */
   metrics: { port: number; host: string } | null;
+  /** Append-only, hash-chained audit log of hotlist loads and refusals (docs/audit.md); no file, no log. */
+  audit: { file?: string; actor: string };
   log: { level: LogLevel };
   shutdownTimeoutMs: number;
   /** Absolute path of the file the configuration came from, if any. */
@@ -250,7 +252,7 @@ const hotlistSchema = obj({
   format: z.enum(['csv', 'ndjson'], { error: 'must be "csv" or "ndjson"' }).optional(),
   maxInvalidFraction: num(0, 1).optional(),
   maxAgeHours: num(0, undefined, true).default(24),
-  refreshMinutes: num(0, undefined, true).default(5),
+  refreshMinutes: num(0, undefined).default(5),
   minRetainedFraction: num(0, 1).default(0.5),
 });
 
@@ -335,6 +337,7 @@ const serviceSchema = obj({
     {},
   ),
   shutdownTimeoutMs: int(0).default(10_000),
+  audit: obj({ file: str().optional(), actor: str().default('platesieve-service') }).prefault({}),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -526,6 +529,7 @@ export function loadServiceConfig(
             },
     },
     hotlists: c.hotlists.map((h) => ({ ...h, file: absolute(base, h.file) })),
+    audit: { ...c.audit, file: c.audit.file === undefined ? undefined : absolute(base, c.audit.file) },
     retention: {
       default: c.retention.default,
       agencies: Object.fromEntries(

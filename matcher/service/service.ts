@@ -19,10 +19,11 @@ import { stat } from 'node:fs/promises';
 import { ConfigError, HotlistRefusedError } from '../errors.js';
 import type { HotlistEntry, MatchTier, ReadRecord } from '../types.js';
 import { buildAlert, type AlertContext } from '../alerts.js';
-import { compileOffThread } from './compile.js';
+import { loadOffThread, type EntryStore } from './compile.js';
+import { AuditLog } from '../audit/index.js';
 import type { ServiceConfig } from './config.js';
 import { natsConnectionOptions } from './connection.js';
-import { loadSources, type LoadedSource } from './hotlists.js';
+import type { LoadedSource } from './hotlists.js';
 import { createRunner, type BatchRunner } from './runner.js';
 import type { Task, TaskResult } from './processor.js';
 import { Batcher } from './batcher.js';
@@ -55,7 +56,7 @@ interface Incoming {
  */
 interface Generation {
   version: string;
-  entries: readonly HotlistEntry[];
+  entries: EntryStore;
   sources: LoadedSource[];
   refreshed: Map<string, number>;
   maxAge: Map<string, number>;
@@ -147,6 +148,7 @@ class Service implements RunningService {
   private readonly logger: Logger;
   private gen!: Generation;
   private reloading?: Promise<boolean>;
+  private audit?: AuditLog;
   private refreshTimers: NodeJS.Timeout[] = [];
   private nc!: NatsConnection;
   private maxOutputBytes = 1024 * 1024 - 16 * 1024;
@@ -175,6 +177,7 @@ class Service implements RunningService {
   async start(): Promise<void> {
     const config = this.config;
     const log = this.logger;
+    if (config.audit.file !== undefined) this.audit = await AuditLog.open(config.audit.file, { actor: config.audit.actor });
     // Up before NATS, so /healthz says "failing" (not nothing) while the first connection waits.
     if (config.metrics !== null) {
       this.ops = await startOpsServer({ host: config.metrics.host, port: config.metrics.port, metrics: this.metrics, health: () => this.health(), logger: log.child({ stage: 'ops' }) });
@@ -188,7 +191,13 @@ class Service implements RunningService {
     // Outputs must fit the server's max_payload; leave room for headers.
     this.maxOutputBytes = Math.max(64 * 1024, (this.nc.info?.max_payload ?? 1024 * 1024) - 16 * 1024);
 
-    this.gen = await this.loadGeneration(undefined);
+    try {
+      this.gen = await this.loadGeneration(undefined);
+    } catch (err) {
+      await this.auditRefusal('start', err);
+      throw err;
+    }
+    await this.auditLoad('start', this.gen);
     this.metrics.hotlistAges(() => Object.fromEntries([...this.gen.refreshed].map(([src, t]) => [src, (Date.now() - t) / 1000])));
 
 
@@ -242,7 +251,19 @@ class Service implements RunningService {
   private async loadGeneration(prev: Generation | undefined): Promise<Generation> {
     const config = this.config;
     const log = this.logger.child({ stage: 'hotlist' });
-    const loaded = await loadSources(config.hotlists, log);
+    const m = config.matching;
+    const loaded = await loadOffThread({
+      sources: config.hotlists,
+      options: {
+        tiers: m.tiers as MatchTier[] | undefined,
+        listTiers: m.listTiers,
+        maxDistance: m.maxDistance,
+        stateMismatch: m.stateMismatch,
+        minScore: m.minScore,
+        ocrClasses: m.ocrClasses,
+      },
+      logLevel: config.log.level,
+    });
     if (prev !== undefined) {
       for (const cfg of config.hotlists) {
         const before = prev.sources.find((x) => x.file === cfg.file);
@@ -255,30 +276,21 @@ class Service implements RunningService {
         }
       }
     }
-    // A source's age is its oldest file's; rows naming another source than their file's
-    // count as that source, refreshed when their file was.
-    const refreshed = new Map<string, number>();
-    const maxAge = new Map<string, number>();
-    for (const src of loaded.sources) {
-      for (const name of [src.source, ...src.rowSources]) {
-        refreshed.set(name, Math.min(refreshed.get(name) ?? Infinity, src.refreshedAt));
-        maxAge.set(name, Math.min(maxAge.get(name) ?? Infinity, src.maxAgeS));
-      }
-    }
-    const m = config.matching;
-    const snapshot = await compileOffThread(loaded.entries, {
-      tiers: m.tiers as MatchTier[] | undefined,
-      listTiers: m.listTiers,
-      maxDistance: m.maxDistance,
-      stateMismatch: m.stateMismatch,
-      minScore: m.minScore,
-      ocrClasses: m.ocrClasses,
-      sourceRefreshedAt: Object.fromEntries(refreshed),
-    });
+    const snapshot = loaded.snapshot;
     const runner = createRunner(snapshot, { maxMessageBytes: MAX_MESSAGE_BYTES, maxOutputBytes: this.maxOutputBytes, retention: config.retention }, config.pool.workers);
     for (const src of loaded.sources) this.metrics.hotlistEntries(src.source, src.entries);
     log.info({ entries: snapshot.stats.entries, bytes: snapshot.bytes.byteLength, buildMs: Math.round(snapshot.stats.buildTimeMs), version: snapshot.version }, 'hotlist compiled');
-    return { version: snapshot.version, entries: loaded.entries, sources: loaded.sources, refreshed, maxAge, runner, inFlight: 0, retired: false, loadedAt: Date.now() };
+    return {
+      version: snapshot.version,
+      entries: loaded.entries,
+      sources: loaded.sources,
+      refreshed: new Map(loaded.refreshed),
+      maxAge: new Map(loaded.maxAge),
+      runner,
+      inFlight: 0,
+      retired: false,
+      loadedAt: Date.now(),
+    };
   }
 
   reload(reason: string): Promise<boolean> {
@@ -299,6 +311,7 @@ class Service implements RunningService {
       const message = err instanceof Error ? err.message : String(err);
       this.metrics.deadLetter('HOTLIST_REFUSED');
       log.error({ reason, error: message, version: old.version }, 'hotlist load refused; the version in force stays');
+      await this.auditRefusal(reason, err);
       return false;
     }
     if (this.stopping !== undefined) {
@@ -307,8 +320,29 @@ class Service implements RunningService {
     }
     this.gen = next;
     this.retire(old);
+    await this.auditLoad(reason, next, old.version);
     log.info({ reason, from: old.version, to: next.version, entries: next.entries.length }, 'hotlist swapped');
     return true;
+  }
+
+  /** Hotlist loads and refusals are operator-visible actions: both go to the audit log. */
+  private async auditLoad(reason: string, gen: Generation, replaced?: string): Promise<void> {
+    await this.audit
+      ?.append({
+        action: 'hotlist.load',
+        reason,
+        subject: { files: gen.sources.map((x) => x.file), count: gen.entries.length },
+        details: { version: gen.version, replaced, sources: gen.sources.map((x) => ({ source: x.source, file: x.file, entries: x.entries, rejected: x.rejected })) },
+      })
+      .catch((err: unknown) => this.logger.error({ err }, 'audit log append failed'));
+  }
+
+  private async auditRefusal(reason: string, err: unknown): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    const file = (err as { file?: unknown }).file;
+    await this.audit
+      ?.append({ action: 'hotlist.refused', outcome: 'refused', reason: `${reason}: ${message}`, subject: typeof file === 'string' ? { file } : undefined })
+      .catch((e: unknown) => this.logger.error({ err: e }, 'audit log append failed'));
   }
 
   private retire(gen: Generation): void {
@@ -513,7 +547,7 @@ class Service implements RunningService {
       for (const hr of out.hitReads) {
         const emitted: string[] = [];
         for (const hit of hr.hits) {
-          const entry = gen.entries[hit.entry];
+          const entry = gen.entries.get(hit.entry);
           const alert = buildAlert(hr.read, hr.read.id, entry, hit.entry, hit, ctx);
           alert.alertId = `${key}.${hr.index}.${hit.entry}`;
           const maxAge = entry.source !== undefined ? gen.maxAge.get(entry.source) : undefined;
@@ -579,6 +613,7 @@ class Service implements RunningService {
     await this.gen?.runner.close();
     if (this.nc && !this.nc.isClosed()) await this.nc.drain();
     await this.ops?.close();
+    await this.audit?.close();
     log.info({ dropped: this.dropped }, 'stopped');
   }
 }
