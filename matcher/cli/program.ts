@@ -9,6 +9,7 @@ import { registerMatchCommand, type CommandIo } from './match.js';
 import { registerServeCommand } from './serve.js';
 import { registerDemoCommand } from './demo.js';
 import { registerAuditCommand } from './audit.js';
+import { registerHotlistCommand } from './hotlist.js';
 
 function packageVersion(): string {
   // dist/matcher/cli/ or matcher/cli/: the package root is three or two levels up.
@@ -41,6 +42,7 @@ export function createProgram(io: CommandIo): Command {
   registerServeCommand(program, io);
   registerDemoCommand(program, io);
   registerAuditCommand(program, io);
+  registerHotlistCommand(program, io);
   return program;
 }
 

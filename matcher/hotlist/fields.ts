@@ -4,6 +4,9 @@
  * the same thing whichever file it came from.
  */
 import { isJunkPlate, normalizePlate, normalizeState } from '../core/plate.js';
+import {
+  checkListType, checkPurpose, checkText, FORBIDDEN_CATEGORIES, normalizeCode, STANDARD_LIST_TYPES, type PurposeCheck,
+} from '../policy/index.js';
 import type { HotlistEntry, VehicleDescription } from '../types.js';
 import type { HotlistRejectCode } from './types.js';
 
@@ -11,7 +14,9 @@ import type { HotlistRejectCode } from './types.js';
 export type FieldKey =
   | 'id' | 'plate' | 'pattern' | 'state' | 'list' | 'priority' | 'source' | 'ref' | 'ori'
   | 'entered' | 'expires' | 'case' | 'notes' | 'enteredBy' | 'purpose'
-  | 'make' | 'model' | 'colour' | 'type' | 'vehicle';
+  | 'make' | 'model' | 'colour' | 'type' | 'vehicle'
+  /** A file or reason code (NCIC `V`, state `STOLEN`), translated to `list` by the code table. Extracts only. */
+  | 'code';
 
 // Names are compared lower-cased with spaces, `_`, `-` and `.` removed, so `Entered By`,
 // `entered_by` and `enteredBy` are one column.
@@ -38,6 +43,8 @@ export interface RowInput {
 export interface RowContext {
   defaultList?: string;
   defaultSource?: string;
+  /** Code table of `code` columns, keys as {@link normalizeCode} makes them. */
+  codes?: ReadonlyMap<string, string>;
   now: number;
 }
 
@@ -166,6 +173,41 @@ function extrasAsNotes(extras: RowInput['extras']): string | undefined {
   return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
+/** A code through the code table; a standard list type stands for itself. */
+function listOfCode(code: string, ctx: RowContext): string {
+  const key = normalizeCode(code);
+  const list = ctx.codes?.get(key);
+  if (list !== undefined) return list;
+  if ((STANDARD_LIST_TYPES as readonly string[]).includes(key)) return key;
+  const check = checkListType(key);
+  if (!check.ok && isForbidden(check)) throw forbidden(check);
+  throw new RowReject(
+    'UNKNOWN_CODE',
+    `code ${JSON.stringify(code)} is not in the code table (${[...(ctx.codes?.keys() ?? [])].filter((k) => k.length === 1).join(' ')} or a list type); map it with the codes option`,
+  );
+}
+
+function isForbidden(check: PurposeCheck): boolean {
+  return !check.ok && (FORBIDDEN_CATEGORIES as readonly string[]).includes(check.category);
+}
+
+function forbidden(check: PurposeCheck): RowReject {
+  if (check.ok) throw new Error('unreachable');
+  return new RowReject('FORBIDDEN_PURPOSE', `${check.reason} [${check.citation}]`);
+}
+
+/**
+ * Refuses an entry for a purpose the policies forbid: its list type, its notes (unknown
+ * columns included) and its purpose, if any. Only forbidden categories reject here: a full-plate
+ * entry needs no purpose code, so an unknown code or a missing case number does not.
+ */
+function screenPurpose(list: string, notes: string, purpose: string | undefined, caseNo: string | undefined): void {
+  const checks: PurposeCheck[] = [checkListType(list)];
+  if (purpose !== undefined) checks.push(checkPurpose({ purpose, case: caseNo ?? 'n/a' }), checkText(purpose, 'purpose'));
+  checks.push(checkText(notes, 'notes'));
+  for (const c of checks) if (isForbidden(c)) throw forbidden(c);
+}
+
 /** Validates one row. Never throws. */
 export function rowToEntry(row: RowInput, ctx: RowContext): RowOutcome {
   try {
@@ -190,8 +232,11 @@ function build(row: RowInput, ctx: RowContext): RowOutcome {
   if (!norm.ok) throw new RowReject('INVALID_PLATE', `plate ${JSON.stringify(rawPlate)}: ${norm.reason}`);
   if (isJunkPlate(norm.plate)) return { kind: 'junk' };
 
-  const list = text(values, 'list') ?? ctx.defaultList;
+  const code = text(values, 'code');
+  const list = text(values, 'list') ?? (code === undefined ? undefined : listOfCode(code, ctx)) ?? ctx.defaultList;
   if (list === undefined) throw new RowReject('MISSING_LIST', 'list is missing (and no default list was given)');
+  const notes = [text(values, 'notes'), extrasAsNotes(row.extras)].filter((s) => s !== undefined).join('; ');
+  screenPurpose(list, notes, text(values, 'purpose'), text(values, 'case'));
   const prio = priority(values);
   const entered = date(values, 'entered');
   const expires = date(values, 'expires');
@@ -213,7 +258,6 @@ function build(row: RowInput, ctx: RowContext): RowOutcome {
   }
   if (entered !== undefined) entry.entered = entered.ms;
   if (expiresMs !== undefined) entry.expires = expiresMs;
-  const notes = [text(values, 'notes'), extrasAsNotes(row.extras)].filter((s) => s !== undefined).join('; ');
   if (notes !== '') entry.notes = notes;
   const veh = vehicle(values);
   if (veh !== undefined) entry.vehicle = veh;

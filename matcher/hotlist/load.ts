@@ -1,12 +1,17 @@
 /**
- * loadHotlistFile: reads one CSV or NDJSON hotlist file as a stream, validates every row and
- * either returns the usable entries with a report of the rest, or refuses the whole file.
+ * loadHotlistFile: reads one hotlist file (CSV, NDJSON, or a delimited or fixed-width extract)
+ * as a stream, validates every row and either returns the usable entries with a report of the
+ * rest, or refuses the whole file.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
 import { HotlistFileError, OptionsError } from '../errors.js';
-import { parseCsv } from './csv.js';
+import { parseCsv, parseDelimited } from './csv.js';
 import { rowToEntry, type RowContext } from './fields.js';
+import { parseFixed } from './fixed.js';
+import { formatGiven, resolveLayout, rowKeyOf, type LayoutPlan } from './layouts.js';
 import { parseNdjson } from './ndjson.js';
 import type { ParseSummary, RowSink } from './sink.js';
 import type { HotlistFormat, HotlistLoadResult, HotlistRejectCode, LoadHotlistOptions } from './types.js';
@@ -25,9 +30,7 @@ function validateOptions(options: LoadHotlistOptions): void {
   if (f !== undefined && !(typeof f === 'number' && f >= 0 && f <= 1)) {
     throw new OptionsError('maxInvalidFraction', 'must be a number from 0 to 1');
   }
-  if (options.format !== undefined && options.format !== 'csv' && options.format !== 'ndjson') {
-    throw new OptionsError('format', "must be 'csv' or 'ndjson'");
-  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new OptionsError('onProgress', 'must be a function');
   for (const key of ['defaultList', 'defaultSource'] as const) {
     const v = options[key];
     if (v !== undefined && (typeof v !== 'string' || v.trim() === '')) throw new OptionsError(key, 'must be a non-empty string');
@@ -51,6 +54,30 @@ async function detectFormat(fh: FileHandle, path: string): Promise<HotlistFormat
   return head.startsWith('{') ? 'ndjson' : 'csv';
 }
 
+/** Counts bytes on their way to the parser, for `onProgress`. */
+function progressTap(total: number, onProgress: (bytesRead: number, totalBytes: number) => void): Transform {
+  let read = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      read += chunk.length;
+      onProgress(read, total);
+      done(null, chunk);
+    },
+  });
+}
+
+function parse(plan: LayoutPlan, stream: Readable, path: string, sink: RowSink): Promise<ParseSummary> {
+  switch (plan.format) {
+    case 'ndjson': return parseNdjson(stream, path, sink);
+    case 'csv': return parseCsv(stream, path, sink);
+    case 'ncic-fixed': return parseFixed(stream, path, sink, plan.columns ?? {});
+    case 'delimited':
+      return parseDelimited(stream, path, sink, {
+        delimiter: plan.delimiter, quote: plan.quote, header: plan.hasHeader, columns: plan.columns, keyOf: rowKeyOf,
+      });
+  }
+}
+
 function describeIoError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   switch (e?.code) {
@@ -62,8 +89,8 @@ function describeIoError(err: unknown): string {
 }
 
 /**
- * Loads a hotlist file. Format by extension (`.csv`, `.ndjson`, `.jsonl`) or sniffed from the
- * content. Rows that fail validation are returned in `rejected` with their line and a stable
+ * Loads a hotlist file. Format from `layout` or `format`, else by extension (`.csv`, `.ndjson`,
+ * `.jsonl`) or sniffed from the content. Rows that fail validation are returned in `rejected` with their line and a stable
  * code; junk plates and expired entries are counted and dropped.
  *
  * @throws {HotlistFileError} the file is missing or unreadable, empty, has no plate column,
@@ -72,21 +99,26 @@ function describeIoError(err: unknown): string {
  */
 export async function loadHotlistFile(path: string, options: LoadHotlistOptions = {}): Promise<HotlistLoadResult> {
   validateOptions(options);
+  const plan = resolveLayout(options);
   const maxInvalid = options.maxInvalidFraction ?? DEFAULT_MAX_INVALID_FRACTION;
   const ctx: RowContext = {
     defaultList: options.defaultList?.trim(),
-    defaultSource: options.defaultSource?.trim(),
+    defaultSource: options.defaultSource?.trim() ?? plan.source,
+    codes: plan.codes,
     now: options.now ?? Date.now(),
   };
-  const result: HotlistLoadResult = { file: path, format: 'csv', entries: [], rejected: [], rows: 0, junk: 0, expired: 0 };
+  const result: HotlistLoadResult = {
+    file: path, format: plan.format, entries: [], rejected: [], rows: 0, junk: 0, expired: 0, invalid: 0,
+  };
+  if (plan.layout !== undefined) result.layout = plan.layout;
   // Partial-plate rows are reported but are not "invalid": a list of them is well-formed data
-  // for a later release, and must not make a mixed file look corrupt.
-  let invalid = 0;
+  // for a later release, and must not make a mixed file look corrupt. Rows refused for a
+  // forbidden purpose are invalid: a file full of them is refused as a whole.
   let firstInvalid: string | undefined;
   const reject = (line: number, code: HotlistRejectCode, reason: string): void => {
     result.rejected.push({ file: path, line, code, reason });
     if (code !== 'PARTIAL_UNSUPPORTED') {
-      invalid++;
+      result.invalid++;
       firstInvalid ??= `line ${line} ${code} ${reason}`;
     }
   };
@@ -117,9 +149,15 @@ export async function loadHotlistFile(path: string, options: LoadHotlistOptions 
   try {
     const stat = await fh.stat();
     if (stat.isDirectory()) throw new HotlistFileError(path, 'cannot read: is a directory');
-    result.format = options.format ?? (stat.isFile() ? await detectFormat(fh, path) : 'csv');
-    const stream = fh.createReadStream({ start: stat.isFile() ? 0 : undefined, highWaterMark: 1 << 20, autoClose: false });
-    summary = result.format === 'csv' ? await parseCsv(stream, path, sink) : await parseNdjson(stream, path, sink);
+    if (!formatGiven(options)) {
+      plan.format = stat.isFile() ? await detectFormat(fh, path) : 'csv';
+      result.format = plan.format;
+    }
+    const file = fh.createReadStream({ start: stat.isFile() ? 0 : undefined, highWaterMark: 1 << 20, autoClose: false });
+    const onProgress = options.onProgress;
+    const stream = onProgress === undefined ? file : file.pipe(progressTap(stat.size, onProgress));
+    if (stream !== file) file.on('error', (err) => stream.destroy(err));
+    summary = await parse(plan, stream, path, sink);
   } catch (err) {
     if (err instanceof HotlistFileError) throw err;
     throw new HotlistFileError(path, describeIoError(err), { cause: err });
@@ -130,11 +168,11 @@ export async function loadHotlistFile(path: string, options: LoadHotlistOptions 
   if (result.rows === 0) {
     throw new HotlistFileError(path, summary.header ? 'has a header row but no data rows' : 'is empty: no hotlist rows');
   }
+  const invalid = result.invalid;
   if (invalid / result.rows > maxInvalid) {
-    throw new HotlistFileError(
-      path,
-      `refused: ${invalid} of ${result.rows} rows invalid (${pct(invalid / result.rows)}), more than the ${pct(maxInvalid)} allowed; first: ${firstInvalid}`,
-    );
+    const refusal = `refused: ${invalid} of ${result.rows} rows invalid (${pct(invalid / result.rows)}), more than the ${pct(maxInvalid)} allowed; first: ${firstInvalid}`;
+    if (options.throwOnRefusal === false) result.refusal = refusal;
+    else throw new HotlistFileError(path, refusal);
   }
   return result;
 }

@@ -3,8 +3,28 @@
  */
 import type { HotlistEntry } from '../types.js';
 
-/** Hotlist file formats. */
-export type HotlistFormat = 'csv' | 'ndjson';
+/**
+ * Hotlist file formats: CSV with a header naming entry fields, NDJSON, a delimited extract
+ * (any delimiter, columns by position or header name), or a fixed-width extract.
+ */
+export type HotlistFormat = 'csv' | 'ndjson' | 'delimited' | 'ncic-fixed';
+
+/** Built-in extract layouts (see `HOTLIST_LAYOUTS` and docs/hotlists.md). */
+export type HotlistLayoutName = 'ncic-fixed' | 'ncic-pipe' | 'state-csv';
+
+/** A fixed-width field: characters `start` (0-based, inclusive) to `end` (exclusive). */
+export interface FixedColumn {
+  start: number;
+  end: number;
+}
+
+/**
+ * Where an entry field is in a row: a 0-based field position or a header name (delimited),
+ * or a character range (fixed width). Keys are entry field names (`plate`, `state`, `list`,
+ * `ref`, `ori`, `entered`, `make`, ...), `code` (a file or reason code translated to a list
+ * type through the code table), or any other name, kept in `notes` as `name=value`.
+ */
+export type ColumnMapping = Readonly<Record<string, number | string | FixedColumn>>;
 
 /** Why a row of a hotlist file was rejected. Stable codes; callers switch on them. */
 export type HotlistRejectCode =
@@ -29,7 +49,13 @@ export type HotlistRejectCode =
   /** A CSV row has a different number of fields than the header. */
   | 'COLUMN_COUNT'
   /** A CSV row cannot be parsed (misplaced quote). */
-  | 'CSV_SYNTAX';
+  | 'CSV_SYNTAX'
+  /** A fixed-width row is shorter than its layout needs. */
+  | 'SHORT_ROW'
+  /** A file or reason code that the code table does not know. */
+  | 'UNKNOWN_CODE'
+  /** The list type, notes or purpose name a purpose the policies forbid (civil immigration enforcement, ...). */
+  | 'FORBIDDEN_PURPOSE';
 
 /** A row that was not loaded, with where and why. */
 export interface RejectedRow {
@@ -53,6 +79,15 @@ export interface HotlistLoadResult {
   junk: number;
   /** Entries whose `expires` is in the past, dropped. */
   expired: number;
+  /** Rejected rows that count toward the refusal threshold (all but `PARTIAL_UNSUPPORTED`). */
+  invalid: number;
+  /** The built-in layout used, if any. */
+  layout?: HotlistLayoutName;
+  /**
+   * Why the file would be refused (too many invalid rows). Only set with
+   * `throwOnRefusal: false`; otherwise a refused file throws.
+   */
+  refusal?: string;
 }
 
 /** Options of {@link loadHotlistFile}. */
@@ -63,8 +98,28 @@ export interface LoadHotlistOptions {
   defaultList?: string;
   /** Source of rows that name none. */
   defaultSource?: string;
-  /** Format; default from the extension (.csv, .ndjson, .jsonl), else sniffed from the content. */
+  /**
+   * Format; default from the layout, else from the extension (.csv, .ndjson, .jsonl), else
+   * sniffed from the content (`{` means NDJSON, anything else CSV).
+   */
   format?: HotlistFormat;
+  /** A built-in extract layout: sets the format, delimiter, columns, code table and default source. */
+  layout?: HotlistLayoutName;
+  /** Column mapping of a `delimited` or `ncic-fixed` file; replaces the layout's. */
+  columns?: ColumnMapping;
+  /** Field delimiter of a `delimited` file, one character. Default `,` (`|` for `ncic-pipe`). */
+  delimiter?: string;
+  /**
+   * Whether the first row of a `delimited` file names the columns. Default: true when the
+   * mapping names columns by header, else false; `ncic-pipe` detects an `LIC` header.
+   */
+  hasHeader?: boolean;
+  /** File / reason codes to list types, added to (and overriding) the built-in code table. */
+  codes?: Readonly<Record<string, string>>;
   /** Current time (epoch ms) for dropping expired entries. Default `Date.now()`. */
   now?: number;
+  /** When false, a file over `maxInvalidFraction` is returned with `refusal` set instead of throwing. Default true. */
+  throwOnRefusal?: boolean;
+  /** Called as the file is read (about once a megabyte), for progress bars. */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
 }

@@ -18,6 +18,8 @@ export interface BatcherOptions {
   maxInFlight: number;
   /** Messages that may wait in filling and queued batches before push() refuses. */
   maxPending: number;
+  /** Payload bytes that may wait before push() refuses (bursts are absorbed up to this). */
+  maxPendingBytes: number;
 }
 
 export interface Sized {
@@ -29,6 +31,7 @@ export class Batcher<T extends Sized> {
   private fillingBytes = 0;
   private readonly queued: T[][] = [];
   private queuedMessages = 0;
+  private pendingBytes = 0;
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private roomWaiters: Array<() => void> = [];
@@ -49,9 +52,10 @@ export class Batcher<T extends Sized> {
 
   /** Adds a message; false when it was refused because too many wait already. */
   push(item: T): boolean {
-    if (this.pending >= this.opts.maxPending) return false;
+    if (this.pending >= this.opts.maxPending || this.pendingBytes >= this.opts.maxPendingBytes) return false;
     this.filling.push(item);
     this.fillingBytes += item.data.length;
+    this.pendingBytes += item.data.length;
     if (this.filling.length >= this.opts.maxMessages || this.fillingBytes >= this.opts.maxBytes) this.flush();
     else if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), this.opts.waitMs);
     return true;
@@ -88,6 +92,7 @@ export class Batcher<T extends Sized> {
     while (this.inFlight < this.opts.maxInFlight && this.queued.length > 0) {
       const batch = this.queued.shift()!;
       this.queuedMessages -= batch.length;
+      for (const m of batch) this.pendingBytes -= m.data.length;
       this.inFlight++;
       // dispatch handles its own errors; finally keeps the accounting right regardless.
       void this.dispatch(batch).finally(() => {

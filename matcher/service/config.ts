@@ -96,7 +96,7 @@ export interface MatchingConfig {
 
 /** Batching and the worker pool. */
 export interface PoolConfig {
-  /** Worker threads; 0 = match on the main thread. */
+  /** Worker threads; 0 (the default, from the 2-core benchmark) = match on the main thread. */
   workers: number;
   /** A batch is sent when it holds this many reads... */
   batchSize: number;
@@ -316,7 +316,7 @@ const serviceSchema = obj({
       .optional(),
   }).prefault({}),
   pool: obj({
-    workers: int(0).default(1),
+    workers: int(0).default(0),
     batchSize: int(1).default(512),
     batchWaitMs: num(0, undefined).default(2),
     maxInFlight: int(1).default(4),

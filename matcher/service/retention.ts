@@ -68,19 +68,24 @@ export function readTimeMs(ts: number | string | undefined, fallback: number): n
 }
 
 /**
- * The record of a read: the read (its `ts` as epoch ms), `hit`, its alert ids and its
- * retention tag. `hit` is true when the read has alert ids or its retention class is `hit`:
+ * The record of a read, made from the read itself (which it modifies and returns): its `ts`
+ * as epoch ms, `hit`, its alert ids and its retention tag. `hit` is true when the read has alert ids or its retention class is `hit`:
  * a read whose only alert was suppressed as a repeat (see suppression.ts) publishes no alert
  * but is still a sighting of a hotlisted vehicle, so the service tags it with
  * `retentionFor(agency, true, ...)` and passes no alert ids.
  */
 export function buildRecord(read: PlateRead & { id: string }, alertIds: string[], retention: Retention): ReadRecord {
-  const { ts, ...rest } = read;
-  const record: ReadRecord = { ...rest, hit: alertIds.length > 0 || retention.class === 'hit', alertIds, retention };
-  if (ts !== undefined) {
-    const ms = readTimeMs(ts, NaN);
-    if (!Number.isNaN(ms)) record.ts = ms;
+  // The decoded read belongs to the service: it becomes the record in place (no copy per
+  // read on the hot path of the service).
+  const record = read as unknown as ReadRecord & { ts?: number | string };
+  if (record.ts !== undefined) {
+    const ms = readTimeMs(record.ts, NaN);
+    if (Number.isNaN(ms)) delete record.ts;
+    else record.ts = ms;
   }
+  record.hit = alertIds.length > 0 || retention.class === 'hit';
+  record.alertIds = alertIds;
+  record.retention = retention;
   return record;
 }
 

@@ -37,6 +37,11 @@ import { assessHealth, hotlistHealth, startOpsServer, type HealthReport, type Na
 
 /** Largest reads message accepted; larger ones are dead-lettered (NATS caps payloads at 1 MiB by default). */
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+/**
+ * Payload bytes that may wait for the matcher (core mode absorbs bursts up to this, then
+ * drops and counts; JetStream mode stops pulling long before).
+ */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /** Payload bytes that close a batch early, whatever its message count. */
 const BATCH_BYTES = 1024 * 1024;
 
@@ -203,7 +208,7 @@ class Service implements RunningService {
 
     const p = config.pool;
     this.batcher = new Batcher<Incoming>(
-      { maxMessages: p.batchSize, maxBytes: BATCH_BYTES, waitMs: p.batchWaitMs, maxInFlight: p.maxInFlight, maxPending: p.batchSize * p.maxInFlight * 8 },
+      { maxMessages: p.batchSize, maxBytes: BATCH_BYTES, waitMs: p.batchWaitMs, maxInFlight: p.maxInFlight, maxPending: 1_000_000, maxPendingBytes: MAX_PENDING_BYTES },
       (batch) => this.dispatch(batch),
     );
 

@@ -59,7 +59,7 @@ describe('loadServiceConfig defaults', () => {
     });
     expect(c.hotlists).toEqual([{ file: resolve('hot.csv'), source: 'LOCAL', maxAgeHours: 24, refreshMinutes: 5, minRetainedFraction: 0.5 }]);
     expect(c.matching).toEqual({ maxDistance: 1, stateMismatch: 'reject', minScore: 0 });
-    expect(c.pool).toEqual({ workers: 1, batchSize: 512, batchWaitMs: 2, maxInFlight: 4 });
+    expect(c.pool).toEqual({ workers: 0, batchSize: 512, batchWaitMs: 2, maxInFlight: 4 });
     expect(c.suppression).toEqual({ windowMs: 300000 });
     expect(c.retention.default).toMatchObject({ policy: 'default', nonhitDays: 30, hitDays: 365 });
     expect(c.retention.default.basis.length).toBeGreaterThan(10);
