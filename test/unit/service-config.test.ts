@@ -79,7 +79,7 @@ describe('loadServiceConfig defaults', () => {
 
   it('accepts an empty file as all defaults', () => {
     const c = loadServiceConfig(write('empty.yaml', ''), HOTLIST, {});
-    expect(c.pool.workers).toBe(1);
+    expect(c.pool.workers).toBe(0);
   });
 });
 
