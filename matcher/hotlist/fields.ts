@@ -4,6 +4,7 @@
  * the same thing whichever file it came from.
  */
 import { isJunkPlate, normalizePlate, normalizeState } from '../core/plate.js';
+import { parsePattern } from '../core/patterns.js';
 import {
   checkListType, checkPurpose, checkText, FORBIDDEN_CATEGORIES, normalizeCode, STANDARD_LIST_TYPES, type PurposeCheck,
 } from '../policy/index.js';
@@ -218,19 +219,37 @@ export function rowToEntry(row: RowInput, ctx: RowContext): RowOutcome {
   }
 }
 
+/**
+ * A partial-plate row (DESIGN.md): its pattern must parse, and `case`, `enteredBy`, `purpose`
+ * and `expires` are required, the purpose an allowed code (matcher/policy).
+ */
+function partialPattern(values: RowInput['values'], rawPattern: string): string {
+  const parsed = parsePattern(rawPattern);
+  if (!parsed.ok) throw new RowReject('INVALID_PATTERN', `pattern ${JSON.stringify(rawPattern)}: ${parsed.reason}`);
+  const missing = (['case', 'enteredBy', 'purpose', 'expires'] as const).filter((k) => text(values, k) === undefined);
+  if (missing.length > 0) {
+    throw new RowReject('PARTIAL_INCOMPLETE', `partial entry without ${missing.join(', ')} (required with a pattern)`);
+  }
+  const verdict = checkPurpose({ purpose: text(values, 'purpose'), case: text(values, 'case') }, { requireCase: true });
+  if (!verdict.ok && !isForbidden(verdict)) throw new RowReject('INVALID_PURPOSE', verdict.reason);
+  return parsed.pattern.text;
+}
+
 function build(row: RowInput, ctx: RowContext): RowOutcome {
   const { values } = row;
-  if (text(values, 'pattern') !== undefined) {
-    throw new RowReject(
-      'PARTIAL_UNSUPPORTED',
-      'partial-plate (pattern) entries are not matched by this version of platesieve (they come with a later release); the row was not loaded',
-    );
-  }
+  const rawPattern = text(values, 'pattern');
   const rawPlate = text(values, 'plate');
-  if (rawPlate === undefined) throw new RowReject('MISSING_PLATE', 'plate is missing');
-  const norm = normalizePlate(rawPlate);
-  if (!norm.ok) throw new RowReject('INVALID_PLATE', `plate ${JSON.stringify(rawPlate)}: ${norm.reason}`);
-  if (isJunkPlate(norm.plate)) return { kind: 'junk' };
+  let plate: string | undefined;
+  let pattern: string | undefined;
+  if (rawPattern !== undefined && rawPlate === undefined) {
+    pattern = partialPattern(values, rawPattern);
+  } else {
+    if (rawPlate === undefined) throw new RowReject('MISSING_PLATE', 'plate is missing');
+    const norm = normalizePlate(rawPlate);
+    if (!norm.ok) throw new RowReject('INVALID_PLATE', `plate ${JSON.stringify(rawPlate)}: ${norm.reason}`);
+    if (isJunkPlate(norm.plate)) return { kind: 'junk' };
+    plate = norm.plate;
+  }
 
   const code = text(values, 'code');
   const list = text(values, 'list') ?? (code === undefined ? undefined : listOfCode(code, ctx)) ?? ctx.defaultList;
@@ -244,7 +263,7 @@ function build(row: RowInput, ctx: RowContext): RowOutcome {
   const expiresMs = expires === undefined ? undefined : expires.ms + (expires.dateOnly ? DAY_MS : 0);
   if (expiresMs !== undefined && expiresMs <= ctx.now) return { kind: 'expired' };
 
-  const entry: HotlistEntry = { plate: norm.plate, list };
+  const entry: HotlistEntry = plate !== undefined ? { plate, list } : { pattern, list };
   const id = text(values, 'id');
   if (id !== undefined) entry.id = id;
   const state = normalizeState(text(values, 'state'));

@@ -111,16 +111,13 @@ export async function loadHotlistFile(path: string, options: LoadHotlistOptions 
     file: path, format: plan.format, entries: [], rejected: [], rows: 0, junk: 0, expired: 0, invalid: 0,
   };
   if (plan.layout !== undefined) result.layout = plan.layout;
-  // Partial-plate rows are reported but are not "invalid": a list of them is well-formed data
-  // for a later release, and must not make a mixed file look corrupt. Rows refused for a
-  // forbidden purpose are invalid: a file full of them is refused as a whole.
+  // Every rejected row counts toward the refusal threshold; rows refused for a forbidden
+  // purpose too, so a file full of them is refused as a whole.
   let firstInvalid: string | undefined;
   const reject = (line: number, code: HotlistRejectCode, reason: string): void => {
     result.rejected.push({ file: path, line, code, reason });
-    if (code !== 'PARTIAL_UNSUPPORTED') {
-      result.invalid++;
-      firstInvalid ??= `line ${line} ${code} ${reason}`;
-    }
+    result.invalid++;
+    firstInvalid ??= `line ${line} ${code} ${reason}`;
   };
   const sink: RowSink = {
     row(line, input) {

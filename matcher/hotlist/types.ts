@@ -38,8 +38,12 @@ export type HotlistRejectCode =
   | 'INVALID_PRIORITY'
   /** `entered` or `expires` is not an ISO 8601 date, YYYYMMDD or epoch milliseconds. */
   | 'INVALID_DATE'
-  /** A partial-plate (`pattern`) entry: not matched by this version. */
-  | 'PARTIAL_UNSUPPORTED'
+  /** A partial-plate (`pattern`) entry without its `case`, `enteredBy`, `purpose` or `expires`. */
+  | 'PARTIAL_INCOMPLETE'
+  /** A partial-plate pattern that does not parse (or constrains no character). */
+  | 'INVALID_PATTERN'
+  /** A partial entry's purpose is not one of the allowed purpose codes. */
+  | 'INVALID_PURPOSE'
   /** A field has the wrong type (NDJSON), for example an object where text is expected. */
   | 'BAD_FIELD'
   /** An NDJSON line is not valid JSON. */
@@ -79,7 +83,7 @@ export interface HotlistLoadResult {
   junk: number;
   /** Entries whose `expires` is in the past, dropped. */
   expired: number;
-  /** Rejected rows that count toward the refusal threshold (all but `PARTIAL_UNSUPPORTED`). */
+  /** Rejected rows, which count toward the refusal threshold. */
   invalid: number;
   /** The built-in layout used, if any. */
   layout?: HotlistLayoutName;

@@ -36,8 +36,16 @@ export interface HotlistSourceConfig {
   source: string;
   /** List type of rows that name none. */
   defaultList?: string;
-  /** Format; default from the extension, else sniffed. */
-  format?: 'csv' | 'ndjson';
+  /** Format; default from the extension, else sniffed (docs/hotlists.md). */
+  format?: 'csv' | 'ndjson' | 'delimited' | 'ncic-fixed';
+  /** A built-in extract layout. */
+  layout?: 'ncic-fixed' | 'ncic-pipe' | 'state-csv';
+  /** Where each entry field is: column number, header name, or { start, end } for fixed width. */
+  columns?: Record<string, number | string | { start: number; end: number }>;
+  delimiter?: string;
+  hasHeader?: boolean;
+  /** Extra file or reason codes mapped to list types. */
+  codes?: Record<string, string>;
   /** Refuse the file when more than this fraction of rows is invalid (0..1). */
   maxInvalidFraction?: number;
   /** Older than this, the source makes the service report itself degraded. */
@@ -249,7 +257,16 @@ const hotlistSchema = obj({
   file: str(),
   source: str().default('LOCAL'),
   defaultList: str().optional(),
-  format: z.enum(['csv', 'ndjson'], { error: 'must be "csv" or "ndjson"' }).optional(),
+  format: z.enum(['csv', 'ndjson', 'delimited', 'ncic-fixed'], { error: 'must be "csv", "ndjson", "delimited" or "ncic-fixed"' }).optional(),
+  layout: z.enum(['ncic-fixed', 'ncic-pipe', 'state-csv'], { error: 'must be "ncic-fixed", "ncic-pipe" or "state-csv"' }).optional(),
+  columns: z
+    .record(z.string(), z.union([z.number().int().min(0), z.string(), z.object({ start: z.number().int().min(0), end: z.number().int().min(1) }).strict()]), {
+      error: 'must map entry fields to a column number, a header name or { start, end }',
+    })
+    .optional(),
+  delimiter: z.string().length(1, { error: 'must be one character' }).optional(),
+  hasHeader: z.boolean({ error: 'must be true or false' }).optional(),
+  codes: z.record(z.string(), z.string(), { error: 'must map file or reason codes to list types' }).optional(),
   maxInvalidFraction: num(0, 1).optional(),
   maxAgeHours: num(0, undefined, true).default(24),
   refreshMinutes: num(0, undefined).default(5),

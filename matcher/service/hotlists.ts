@@ -33,6 +33,11 @@ export async function loadSources(configs: readonly HotlistSourceConfig[], logge
       defaultSource: cfg.source,
       defaultList: cfg.defaultList,
       format: cfg.format,
+      layout: cfg.layout,
+      columns: cfg.columns,
+      delimiter: cfg.delimiter,
+      hasHeader: cfg.hasHeader,
+      codes: cfg.codes,
       maxInvalidFraction: cfg.maxInvalidFraction,
     });
     const { mtimeMs } = await stat(cfg.file);

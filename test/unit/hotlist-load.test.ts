@@ -158,7 +158,7 @@ describe('row validation', () => {
         'GOOD4,BOLO,2.5,,,', // 8 INVALID_PRIORITY
         'GOOD5,BOLO,1,yesterday,,', // 9 INVALID_DATE
         'GOOD6,BOLO,1,,2025-02-30,', // 10 INVALID_DATE
-        ',BOLO,1,,2026-01-01,AB?12*', // 11 PARTIAL_UNSUPPORTED
+        ',BOLO,1,,2026-01-01,AB?12*', // 11 PARTIAL_INCOMPLETE (no case, enteredBy, purpose)
         '',
       ].join('\n'),
     );
@@ -171,14 +171,14 @@ describe('row validation', () => {
       [8, 'INVALID_PRIORITY'],
       [9, 'INVALID_DATE'],
       [10, 'INVALID_DATE'],
-      [11, 'PARTIAL_UNSUPPORTED'],
+      [11, 'PARTIAL_INCOMPLETE'],
     ]);
     for (const row of r.rejected) {
       expect(row.file).toBe(r.file);
       expect(row.reason.length).toBeGreaterThan(5);
     }
     expect(r.rejected[1].reason).toContain('"_"');
-    expect(r.rejected[8].reason).toMatch(/partial-plate.*not matched by this version.*later release/);
+    expect(r.rejected[8].reason).toMatch(/without case, enteredBy, purpose/);
     expect(r.entries.map((e) => e.plate)).toEqual(['GOOD1']);
   });
 
@@ -267,11 +267,30 @@ describe('whole-file refusals', () => {
     expect(ok.rejected).toHaveLength(25);
   });
 
-  it('does not count partial-plate rows as invalid for the refusal threshold', async () => {
-    const path = await file('partials.csv', 'plate,pattern,list\n,AB?1,BOLO\n,CD*,BOLO\nAB1,,BOLO\n');
-    const r = await loadHotlistFile(path, { now: NOW });
-    expect(r.rejected.map((x) => x.code)).toEqual(['PARTIAL_UNSUPPORTED', 'PARTIAL_UNSUPPORTED']);
-    expect(r.entries).toHaveLength(1);
+  it('loads partial-plate rows with their case, officer, purpose and expiry, and rejects incomplete or malformed ones', async () => {
+    const path = await file(
+      'partials.csv',
+      [
+        'plate,pattern,list,case,enteredBy,purpose,expires,colour',
+        ',7ab-?12*,BOLO,26-001,det.ortiz,ROBBERY,2027-01-01,RED', // 2 ok
+        ',CD*,BOLO,,det.ortiz,ROBBERY,2027-01-01,', // 3 no case
+        ',CD[8,BOLO,26-002,det.ortiz,ROBBERY,2027-01-01,', // 4 bad pattern
+        ',CD?9,BOLO,26-003,det.ortiz,FLEET_SURVEY,2027-01-01,', // 5 unknown purpose
+        ',CD?9,BOLO,26-004,det.ortiz,CIVIL_IMMIGRATION,2027-01-01,', // 6 forbidden purpose
+        'AB1,,BOLO,,,,,', // 7 plate entry
+        '',
+      ].join('\n'),
+    );
+    const r = await loadHotlistFile(path, { now: NOW, maxInvalidFraction: 1 });
+    expect(codes(r)).toEqual([
+      [3, 'PARTIAL_INCOMPLETE'],
+      [4, 'INVALID_PATTERN'],
+      [5, 'INVALID_PURPOSE'],
+      [6, 'FORBIDDEN_PURPOSE'],
+    ]);
+    expect(r.entries).toHaveLength(2);
+    expect(r.entries[0]).toMatchObject({ pattern: '7AB?12*', list: 'BOLO', case: '26-001', enteredBy: 'det.ortiz', purpose: 'ROBBERY', vehicle: { colour: 'RED' } });
+    expect(r.entries[0].plate).toBeUndefined();
   });
 
   it('validates its options', async () => {
