@@ -10,6 +10,7 @@ import { registerServeCommand } from './serve.js';
 import { registerDemoCommand } from './demo.js';
 import { registerAuditCommand } from './audit.js';
 import { registerHotlistCommand } from './hotlist.js';
+import { registerLiveCommands } from './live.js';
 
 function packageVersion(): string {
   // dist/matcher/cli/ or matcher/cli/: the package root is three or two levels up.
@@ -42,7 +43,7 @@ export function createProgram(io: CommandIo): Command {
   registerServeCommand(program, io);
   registerDemoCommand(program, io);
   registerAuditCommand(program, io);
-  registerHotlistCommand(program, io);
+  registerLiveCommands(registerHotlistCommand(program, io), io);
   return program;
 }
 

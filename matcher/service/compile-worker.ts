@@ -9,7 +9,8 @@ import { pino } from 'pino';
 import { compileHotlist } from '../core/compile.js';
 import { resolveOptions } from '../options.js';
 import { snapshotOf } from '../matcher.js';
-import type { MatcherOptions, MatcherSnapshot } from '../types.js';
+import type { HotlistEntry, MatcherOptions, MatcherSnapshot } from '../types.js';
+import { entryIdOf } from '../alerts.js';
 import type { HotlistSourceConfig } from './config.js';
 import { loadSources, type LoadedSource } from './hotlists.js';
 
@@ -17,6 +18,10 @@ export interface LoadRequest {
   sources: HotlistSourceConfig[];
   options: Omit<MatcherOptions, 'entries' | 'sourceRefreshedAt'>;
   logLevel: string;
+  /** Live entries compacted into this version (liveUpdates), already checked. */
+  live?: HotlistEntry[];
+  /** Entry ids cancelled live: left out of this version. */
+  cancelled?: string[];
 }
 
 export type LoadResponse =
@@ -44,8 +49,15 @@ async function run(req: LoadRequest): Promise<LoadResponse> {
       maxAge.set(name, Math.min(maxAge.get(name) ?? Infinity, src.maxAgeS));
     }
   }
-  const opts = resolveOptions({ ...req.options, entries: loaded.entries, sourceRefreshedAt: Object.fromEntries(refreshed) });
-  const snapshot = snapshotOf(compileHotlist(loaded.entries, opts), opts);
+  let entries = loaded.entries;
+  if ((req.cancelled?.length ?? 0) > 0) {
+    const cancelled = new Set(req.cancelled);
+    entries = entries.filter((e, i) => !cancelled.has(entryIdOf(e, i)));
+  }
+  if ((req.live?.length ?? 0) > 0) entries = [...entries, ...req.live!];
+  loaded.entries = entries;
+  const opts = resolveOptions({ ...req.options, entries, sourceRefreshedAt: Object.fromEntries(refreshed) });
+  const snapshot = snapshotOf(compileHotlist(entries, opts), opts);
   const encoder = new TextEncoder();
   const parts: Uint8Array[] = [];
   const entryOffsets = new Uint32Array(loaded.entries.length + 1);

@@ -135,6 +135,8 @@ export interface ServiceConfig {
   };
   /** `null`: no metrics server. Port 0 picks a free port. */
   metrics: { port: number; host: string } | null;
+  /** Live entry changes through a JetStream KV bucket (null: off); `required`: fail to start without it. */
+  liveUpdates: { bucket: string | null; required: boolean };
   /** Append-only, hash-chained audit log of hotlist loads and refusals (docs/audit.md); no file, no log. */
   audit: { file?: string; actor: string };
   log: { level: LogLevel };
@@ -355,6 +357,10 @@ const serviceSchema = obj({
   ),
   shutdownTimeoutMs: int(0).default(10_000),
   audit: obj({ file: str().optional(), actor: str().default('platesieve-service') }).prefault({}),
+  liveUpdates: obj({
+    bucket: z.union([z.string().regex(/^[-_A-Za-z0-9]+$/, { error: 'must be a bucket name (letters, digits, "-", "_") or null' }), z.null()]).default('alpr-hotlist'),
+    required: z.boolean({ error: 'must be true or false' }).default(false),
+  }).prefault({}),
 });
 
 // ---------------------------------------------------------------------------------------------

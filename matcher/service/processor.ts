@@ -6,7 +6,8 @@
  * alerts (it alone holds the hotlist entries and the suppression state).
  */
 import { performance } from 'node:perf_hooks';
-import type { PlateRead } from '../types.js';
+import type { MatcherSnapshot, PlateRead } from '../types.js';
+import { createHitMatcherFromSnapshot } from '../matcher.js';
 import type { Hit, HitMatcher } from '../hits.js';
 import { completeRead, decodeReads, encodeRecords, type Reject, type RejectCode } from './wire.js';
 import { buildRecord, retentionFor, type RetentionConfig } from './retention.js';
@@ -19,6 +20,23 @@ export interface Task {
   /** Per message: the key read ids derive from (`<stream>.<seq>` in JetStream mode). */
   keys: string[];
   receivedAt: number;
+  /** Live entries to match besides the snapshot (liveUpdates); their hits are numbered from `offset`. */
+  overlay?: OverlayTask;
+}
+
+/** A small hotlist of live entries, carried by every task while it is not empty. */
+export interface OverlayTask {
+  version: number;
+  snapshot: MatcherSnapshot;
+  offset: number;
+}
+
+// One instantiated overlay per thread, replaced when its version changes.
+let overlayCache: { version: number; matcher: HitMatcher } | undefined;
+
+function overlayMatcher(o: OverlayTask): HitMatcher {
+  if (overlayCache?.version !== o.version) overlayCache = { version: o.version, matcher: createHitMatcherFromSnapshot(o.snapshot) };
+  return overlayCache.matcher;
 }
 
 export interface ProcessorSettings {
@@ -94,7 +112,18 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
   }
 
   const started = performance.now();
-  const { hits, invalid } = matcher.match(reads);
+  const base = matcher.match(reads);
+  const { invalid } = base;
+  let hits = base.hits;
+  if (task.overlay !== undefined) {
+    const extra = overlayMatcher(task.overlay).match(reads).hits;
+    if (extra.length > 0) {
+      const offset = task.overlay.offset;
+      for (const h of extra) h.entry += offset;
+      // Hits of one read must stay contiguous and best first.
+      hits = [...hits, ...extra].sort((a, b) => a.read - b.read || b.score - a.score);
+    }
+  }
   const matchMicros = (performance.now() - started) * 1000;
 
   // Mark reads: 0 = no hit, 1 = hit, 2 = invalid.

@@ -17,9 +17,14 @@ import {
 } from 'nats';
 import { stat } from 'node:fs/promises';
 import { ConfigError, HotlistRefusedError } from '../errors.js';
-import type { HotlistEntry, MatchTier, ReadRecord } from '../types.js';
+import type { HotlistEntry, MatcherOptions, MatchTier, ReadRecord } from '../types.js';
 import { buildAlert, type AlertContext } from '../alerts.js';
 import { loadOffThread, type EntryStore } from './compile.js';
+import { LiveUpdates } from './live.js';
+import type { OverlayTask } from './processor.js';
+import { createMatcher } from '../matcher.js';
+import { entryIdOf } from '../alerts.js';
+import { checkListType } from '../policy/index.js';
 import { AuditLog } from '../audit/index.js';
 import type { ServiceConfig } from './config.js';
 import { natsConnectionOptions } from './connection.js';
@@ -69,6 +74,22 @@ interface Generation {
   inFlight: number;
   retired: boolean;
   loadedAt: number;
+  /** Live entries compacted into this version, by id, with their KV revision. */
+  compacted: Map<string, number>;
+}
+
+/**
+ * Live entries not yet compacted into the generation, matched beside it; hits on them are
+ * numbered from `offset` (the generation's entry count). Cancelled ids filter every hit.
+ */
+interface Overlay {
+  version: number;
+  gen: Generation | undefined;
+  entries: HotlistEntry[];
+  cancelled: Set<string>;
+  /** Live entries compacted into the generation that were removed or replaced since. */
+  staleBase: Set<string>;
+  task?: OverlayTask;
 }
 
 /** A running service. */
@@ -154,6 +175,8 @@ class Service implements RunningService {
   private gen!: Generation;
   private reloading?: Promise<boolean>;
   private audit?: AuditLog;
+  private live?: LiveUpdates;
+  private overlay: Overlay = { version: 0, gen: undefined, entries: [], cancelled: new Set(), staleBase: new Set() };
   private refreshTimers: NodeJS.Timeout[] = [];
   private nc!: NatsConnection;
   private maxOutputBytes = 1024 * 1024 - 16 * 1024;
@@ -196,6 +219,15 @@ class Service implements RunningService {
     // Outputs must fit the server's max_payload; leave room for headers.
     this.maxOutputBytes = Math.max(64 * 1024, (this.nc.info?.max_payload ?? 1024 * 1024) - 16 * 1024);
 
+    if (config.liveUpdates.bucket !== null) {
+      try {
+        this.live = await LiveUpdates.start(this.nc, config.liveUpdates.bucket, log.child({ stage: 'live' }), () => this.rebuildOverlay('live change'));
+        log.info({ bucket: config.liveUpdates.bucket, entries: this.live.view.entries.size, cancelled: this.live.view.cancelled.size }, 'live hotlist updates followed');
+      } catch (err) {
+        if (config.liveUpdates.required) throw err;
+        log.warn({ bucket: config.liveUpdates.bucket, error: (err as Error).message }, 'live hotlist updates unavailable (no JetStream?); files only');
+      }
+    }
     try {
       this.gen = await this.loadGeneration(undefined);
     } catch (err) {
@@ -203,6 +235,7 @@ class Service implements RunningService {
       throw err;
     }
     await this.auditLoad('start', this.gen);
+    this.rebuildOverlay('start');
     this.metrics.hotlistAges(() => Object.fromEntries([...this.gen.refreshed].map(([src, t]) => [src, (Date.now() - t) / 1000])));
 
 
@@ -257,6 +290,7 @@ class Service implements RunningService {
     const config = this.config;
     const log = this.logger.child({ stage: 'hotlist' });
     const m = config.matching;
+    const liveEntries = this.checkedLiveEntries(new Map());
     const loaded = await loadOffThread({
       sources: config.hotlists,
       options: {
@@ -268,6 +302,8 @@ class Service implements RunningService {
         ocrClasses: m.ocrClasses,
       },
       logLevel: config.log.level,
+      live: liveEntries.map((x) => x.entry),
+      cancelled: [...(this.live?.view.cancelled.keys() ?? [])],
     });
     if (prev !== undefined) {
       for (const cfg of config.hotlists) {
@@ -295,7 +331,53 @@ class Service implements RunningService {
       inFlight: 0,
       retired: false,
       loadedAt: Date.now(),
+      compacted: new Map(liveEntries.map((x) => [x.id, x.revision])),
     };
+  }
+
+  /**
+   * Live entries that pass the same checks as a file's (a malformed or forbidden one is
+   * logged and left out), not cancelled and not already compacted at the same revision.
+   */
+  private checkedLiveEntries(compacted: Map<string, number>): Array<{ id: string; entry: HotlistEntry; revision: number }> {
+    const out: Array<{ id: string; entry: HotlistEntry; revision: number }> = [];
+    if (this.live === undefined) return out;
+    const { entries, cancelled } = this.live.view;
+    for (const [id, { entry, revision }] of entries) {
+      if (cancelled.has(id) || compacted.get(id) === revision) continue;
+      try {
+        createMatcher({ entries: [entry], ...this.matcherOptions() });
+        const verdict = checkListType(entry.list);
+        if (!verdict.ok) throw new Error(`${verdict.reason} (${verdict.citation})`);
+        out.push({ id, entry, revision });
+      } catch (err) {
+        this.logger.error({ stage: 'live', id, error: (err as Error).message }, 'live hotlist entry refused');
+      }
+    }
+    return out;
+  }
+
+  private matcherOptions(): Omit<MatcherOptions, 'entries'> {
+    const m = this.config.matching;
+    return { tiers: m.tiers as MatchTier[] | undefined, listTiers: m.listTiers, maxDistance: m.maxDistance, stateMismatch: m.stateMismatch, minScore: m.minScore, ocrClasses: m.ocrClasses };
+  }
+
+  /** Rebuilds the overlay of live entries against the generation in force (milliseconds). */
+  private rebuildOverlay(reason: string): void {
+    const gen = this.gen;
+    if (gen === undefined) return;
+    const live = this.checkedLiveEntries(gen.compacted);
+    const entries = live.map((x) => x.entry);
+    const version = this.overlay.version + 1;
+    const staleBase = new Set<string>();
+    for (const [id, revision] of gen.compacted) if (this.live?.view.entries.get(id)?.revision !== revision) staleBase.add(id);
+    const overlay: Overlay = { version, gen, entries, cancelled: new Set(this.live?.view.cancelled.keys() ?? []), staleBase };
+    if (entries.length > 0) {
+      const snapshot = createMatcher({ entries, ...this.matcherOptions(), sourceRefreshedAt: { LIVE: Date.now() } }).snapshot();
+      overlay.task = { version, snapshot, offset: gen.entries.length };
+    }
+    this.overlay = overlay;
+    this.logger.info({ stage: 'live', reason, entries: entries.length, cancelled: overlay.cancelled.size, version }, 'live hotlist changes applied');
   }
 
   reload(reason: string): Promise<boolean> {
@@ -324,6 +406,7 @@ class Service implements RunningService {
       return false;
     }
     this.gen = next;
+    this.rebuildOverlay('hotlist swapped');
     this.retire(old);
     await this.auditLoad(reason, next, old.version);
     log.info({ reason, from: old.version, to: next.version, entries: next.entries.length }, 'hotlist swapped');
@@ -442,20 +525,23 @@ class Service implements RunningService {
 
   private async dispatch(batch: Incoming[]): Promise<void> {
     const gen = this.gen;
+    const overlay = this.overlay.gen === gen ? this.overlay : undefined;
     gen.inFlight++;
     try {
-      await this.process(batch, gen);
+      await this.process(batch, gen, overlay);
     } finally {
       gen.inFlight--;
       if (gen.retired && gen.inFlight === 0) void gen.runner.close();
     }
   }
 
-  private async process(batch: Incoming[], gen: Generation): Promise<void> {
+  private async process(batch: Incoming[], gen: Generation, overlay: Overlay | undefined): Promise<void> {
     this.metrics.batch(batch.length);
     let result: TaskResult;
     try {
-      result = await gen.runner.run(this.buildTask(batch));
+      const task = this.buildTask(batch);
+      if (overlay?.task !== undefined) task.overlay = overlay.task;
+      result = await gen.runner.run(task);
     } catch (err) {
       this.logger.error({ err, messages: batch.length }, 'batch failed in the matcher');
       for (const m of batch) if (m.js !== undefined) this.retryOrGiveUp(m, 'the matcher failed on its batch');
@@ -463,7 +549,7 @@ class Service implements RunningService {
     }
     this.metrics.recordLatency('match', result.matchMicros);
     const outputs: OutputMessage[] = [];
-    this.finalize(batch, result, outputs, gen);
+    this.finalize(batch, result, outputs, gen, overlay);
     const errors = await this.publisher.publish(outputs);
     let failed: Set<number> | undefined;
     for (let i = 0; i < outputs.length; i++) {
@@ -522,12 +608,15 @@ class Service implements RunningService {
     return { subject: this.subjects.deadletter, data, id: `${inc.key}.dl.${rej.index ?? 'm'}`, headers, input };
   }
 
-  private finalize(batch: readonly Incoming[], result: TaskResult, outputs: OutputMessage[], gen: Generation): void {
+  private finalize(batch: readonly Incoming[], result: TaskResult, outputs: OutputMessage[], gen: Generation, overlay: Overlay | undefined): void {
+    const base = gen.entries.length;
     const s = this.subjects;
     const m = this.metrics;
     const now = Date.now();
+    const live = overlay !== undefined && (overlay.entries.length > 0 || overlay.cancelled.size > 0 || overlay.staleBase.size > 0);
     const ctx: AlertContext = {
-      hotlistVersion: gen.version,
+      // Live changes make a version of their own: the compiled one plus the overlay's.
+      hotlistVersion: live ? `${gen.version}+live${overlay!.version}` : gen.version,
       now,
       refreshedAt: (source) => (source !== undefined ? gen.refreshed.get(source) : undefined) ?? gen.loadedAt,
     };
@@ -549,10 +638,17 @@ class Service implements RunningService {
       if (out.nonhitCount > 0) m.record('nonhit', out.nonhitCount);
       if (out.hitReads.length === 0) continue;
       const byPolicy = new Map<string, ReadRecord[]>();
+      let lateNonhit: ReadRecord[] | undefined;
       for (const hr of out.hitReads) {
         const emitted: string[] = [];
+        let matched = 0;
         for (const hit of hr.hits) {
-          const entry = gen.entries.get(hit.entry);
+          const entry = hit.entry >= base ? overlay!.entries[hit.entry - base] : gen.entries.get(hit.entry);
+          if (overlay !== undefined && (overlay.cancelled.size > 0 || overlay.staleBase.size > 0)) {
+            const id = entryIdOf(entry, hit.entry);
+            if (overlay.cancelled.has(id) || (hit.entry < base && overlay.staleBase.has(id))) continue;
+          }
+          matched++;
           const alert = buildAlert(hr.read, hr.read.id, entry, hit.entry, hit, ctx);
           alert.alertId = `${key}.${hr.index}.${hit.entry}`;
           const maxAge = entry.source !== undefined ? gen.maxAge.get(entry.source) : undefined;
@@ -567,10 +663,28 @@ class Service implements RunningService {
           m.alert(alert.match, alert.list);
           emitted.push(alert.alertId);
         }
+        if (matched === 0) {
+          // Every entry it hit was cancelled live: a read like any other.
+          (lateNonhit ??= []).push(buildRecord(hr.read, [], retentionFor(hr.read.agency, false, hr.read.ts, retention)));
+          continue;
+        }
         const tag = retentionFor(hr.read.agency, true, hr.read.ts, retention);
         let group = byPolicy.get(tag.policy);
         if (group === undefined) byPolicy.set(tag.policy, (group = []));
         group.push(buildRecord(hr.read, emitted, tag));
+      }
+      if (lateNonhit !== undefined) {
+        const byPol = new Map<string, ReadRecord[]>();
+        for (const r of lateNonhit) {
+          const g = byPol.get(r.retention.policy) ?? [];
+          g.push(r);
+          byPol.set(r.retention.policy, g);
+        }
+        for (const [policy, records] of byPol) {
+          encodeRecords(records, out.single, this.maxOutputBytes).forEach((data, c) =>
+            outputs.push({ subject: s.records('nonhit', policy), data, id: `${key}.nonhit-late.${subjectToken(policy)}${c === 0 ? '' : `.${c}`}`, input: i }));
+          m.record('nonhit', records.length);
+        }
       }
       for (const [policy, records] of byPolicy) {
         const token = subjectToken(policy);
@@ -615,6 +729,7 @@ class Service implements RunningService {
     clearInterval(this.utilTimer);
     for (const t of this.refreshTimers) clearInterval(t);
     await this.reloading?.catch(() => false);
+    await this.live?.stop();
     await this.gen?.runner.close();
     if (this.nc && !this.nc.isClosed()) await this.nc.drain();
     await this.ops?.close();
