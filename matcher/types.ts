@@ -263,7 +263,7 @@ export interface Retention {
 
 /**
  * One record per read (DESIGN.md "Record"): the read with its id and epoch-ms `ts`, whether it
- * hit, the ids of its alerts, and its retention tag. Published on `<prefix>.records.<class>`.
+ * hit, the ids of its alerts, and its retention tag. Published on `<prefix>.records.<class>.<policy>`.
  */
 export interface ReadRecord extends Omit<PlateRead, 'id' | 'ts'> {
   id: string;

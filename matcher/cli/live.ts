@@ -71,6 +71,22 @@ function requireAudit(opts: Common): { file: string; actor: string } {
   return { file: opts.audit, actor: opts.actor.trim() };
 }
 
+/** Runs a change with the audit log open and the bucket connected, closing both after. */
+async function change(opts: Common, fn: (audit: AuditLog, kv: KV) => Promise<void>): Promise<void> {
+  const who = requireAudit(opts);
+  const audit = await AuditLog.open(who.file, { actor: who.actor });
+  try {
+    const { nc, kv } = await openBucket(opts);
+    try {
+      await fn(audit, kv);
+    } finally {
+      await nc.close();
+    }
+  } finally {
+    await audit.close();
+  }
+}
+
 function checkId(id: string): void {
   if (!ID_RE.test(id)) throw new UsageError(`--id ${JSON.stringify(id)}: use letters, digits, "-", "_" or "="`);
 }
@@ -152,22 +168,13 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
     .option('--case <number>', 'case number')
     .action(async (opts: Common & { id: string; reason: string; case?: string }) => {
       checkId(opts.id);
-      const who = requireAudit(opts);
-      const audit = await AuditLog.open(who.file, { actor: who.actor });
-      try {
-        const { nc, kv } = await openBucket(opts);
-        try {
-          const live = await kv.get(`${ENTRY_PREFIX}${opts.id}`);
-          const isPartial = live !== null && live.operation === 'PUT' && typeof live.json<HotlistEntry>().pattern === 'string';
-          await audit.append({ action: isPartial ? 'partial.cancel' : 'entry.remove', case: opts.case, reason: opts.reason, subject: { entryId: opts.id } });
-          const revision = await kv.put(`${CANCEL_PREFIX}${opts.id}`, JSON.stringify({ by: who.actor, reason: opts.reason, at: Date.now() }));
-          io.stdout.write(`cancelled ${opts.id} at revision ${revision}\n`);
-        } finally {
-          await nc.close();
-        }
-      } finally {
-        await audit.close();
-      }
+      await change(opts, async (audit, kv) => {
+        const live = await kv.get(`${ENTRY_PREFIX}${opts.id}`);
+        const isPartial = live !== null && live.operation === 'PUT' && typeof live.json<HotlistEntry>().pattern === 'string';
+        await audit.append({ action: isPartial ? 'partial.cancel' : 'entry.remove', case: opts.case, reason: opts.reason, subject: { entryId: opts.id } });
+        const revision = await kv.put(`${CANCEL_PREFIX}${opts.id}`, JSON.stringify({ by: opts.actor.trim(), reason: opts.reason, at: Date.now() }));
+        io.stdout.write(`cancelled ${opts.id} at revision ${revision}\n`);
+      });
     });
 
   common(hotlist.command('remove').description('remove a live entry from the bucket (entries from files: use cancel)'))
@@ -175,20 +182,11 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
     .requiredOption('--reason <text>', 'why')
     .action(async (opts: Common & { id: string; reason: string }) => {
       checkId(opts.id);
-      const who = requireAudit(opts);
-      const audit = await AuditLog.open(who.file, { actor: who.actor });
-      try {
-        const { nc, kv } = await openBucket(opts);
-        try {
-          await audit.append({ action: 'entry.remove', reason: opts.reason, subject: { entryId: opts.id } });
-          await kv.delete(`${ENTRY_PREFIX}${opts.id}`);
-          io.stdout.write(`removed ${opts.id}\n`);
-        } finally {
-          await nc.close();
-        }
-      } finally {
-        await audit.close();
-      }
+      await change(opts, async (audit, kv) => {
+        await audit.append({ action: 'entry.remove', reason: opts.reason, subject: { entryId: opts.id } });
+        await kv.delete(`${ENTRY_PREFIX}${opts.id}`);
+        io.stdout.write(`removed ${opts.id}\n`);
+      });
     });
 
   common(hotlist.command('list').description('list the live entries and cancellations in the bucket'))
