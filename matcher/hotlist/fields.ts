@@ -44,6 +44,7 @@ export interface RowInput {
 export interface RowContext {
   defaultList?: string;
   defaultSource?: string;
+  defaultPriority?: number;
   /** Code table of `code` columns, keys as {@link normalizeCode} makes them. */
   codes?: ReadonlyMap<string, string>;
   now: number;
@@ -256,7 +257,7 @@ function build(row: RowInput, ctx: RowContext): RowOutcome {
   if (list === undefined) throw new RowReject('MISSING_LIST', 'list is missing (and no default list was given)');
   const notes = [text(values, 'notes'), extrasAsNotes(row.extras)].filter((s) => s !== undefined).join('; ');
   screenPurpose(list, notes, text(values, 'purpose'), text(values, 'case'));
-  const prio = priority(values);
+  const prio = priority(values) ?? ctx.defaultPriority;
   const entered = date(values, 'entered');
   const expires = date(values, 'expires');
   // A date-only expiry means "through that day": it ends at the following UTC midnight.

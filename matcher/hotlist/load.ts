@@ -35,6 +35,8 @@ function validateOptions(options: LoadHotlistOptions): void {
     const v = options[key];
     if (v !== undefined && (typeof v !== 'string' || v.trim() === '')) throw new OptionsError(key, 'must be a non-empty string');
   }
+  const dp = options.defaultPriority;
+  if (dp !== undefined && !(Number.isInteger(dp) && dp >= 1 && dp <= 5)) throw new OptionsError('defaultPriority', 'must be an integer from 1 to 5');
   if (options.now !== undefined && !Number.isFinite(options.now)) throw new OptionsError('now', 'must be epoch milliseconds');
 }
 
@@ -104,6 +106,7 @@ export async function loadHotlistFile(path: string, options: LoadHotlistOptions 
   const ctx: RowContext = {
     defaultList: options.defaultList?.trim(),
     defaultSource: options.defaultSource?.trim() ?? plan.source,
+    defaultPriority: options.defaultPriority,
     codes: plan.codes,
     now: options.now ?? Date.now(),
   };

@@ -102,6 +102,8 @@ export interface LoadHotlistOptions {
   defaultList?: string;
   /** Source of rows that name none. */
   defaultSource?: string;
+  /** Priority (1 highest .. 5) of rows that name none. */
+  defaultPriority?: number;
   /**
    * Format; default from the layout, else from the extension (.csv, .ndjson, .jsonl), else
    * sniffed from the content (`{` means NDJSON, anything else CSV).

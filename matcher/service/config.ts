@@ -36,6 +36,8 @@ export interface HotlistSourceConfig {
   source: string;
   /** List type of rows that name none. */
   defaultList?: string;
+  /** Priority of rows that name none (1 highest .. 5). */
+  defaultPriority?: number;
   /** Format; default from the extension, else sniffed (docs/hotlists.md). */
   format?: 'csv' | 'ndjson' | 'delimited' | 'ncic-fixed';
   /** A built-in extract layout. */
@@ -259,6 +261,7 @@ const hotlistSchema = obj({
   file: str(),
   source: str().default('LOCAL'),
   defaultList: str().optional(),
+  defaultPriority: int(1, 5).optional(),
   format: z.enum(['csv', 'ndjson', 'delimited', 'ncic-fixed'], { error: 'must be "csv", "ndjson", "delimited" or "ncic-fixed"' }).optional(),
   layout: z.enum(['ncic-fixed', 'ncic-pipe', 'state-csv'], { error: 'must be "ncic-fixed", "ncic-pipe" or "state-csv"' }).optional(),
   columns: z

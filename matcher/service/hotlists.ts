@@ -32,6 +32,7 @@ export async function loadSources(configs: readonly HotlistSourceConfig[], logge
     const result = await loadHotlistFile(cfg.file, {
       defaultSource: cfg.source,
       defaultList: cfg.defaultList,
+      defaultPriority: cfg.defaultPriority,
       format: cfg.format,
       layout: cfg.layout,
       columns: cfg.columns,
@@ -48,7 +49,7 @@ export async function loadSources(configs: readonly HotlistSourceConfig[], logge
       entries.push(e);
     }
     for (const r of result.rejected.slice(0, 20)) {
-      logger.warn({ file: r.file, line: r.line, code: r.code }, `hotlist row rejected: ${r.reason}`);
+      logger.warn({ source: cfg.source, file: r.file, line: r.line, code: r.code }, `hotlist row rejected: ${r.reason}`);
     }
     if (result.rejected.length > 20) logger.warn({ file: cfg.file, more: result.rejected.length - 20 }, 'more hotlist rows rejected');
     logger.info({ source: cfg.source, file: cfg.file, entries: result.entries.length, rejected: result.rejected.length, junk: result.junk, expired: result.expired }, 'hotlist loaded');

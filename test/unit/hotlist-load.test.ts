@@ -298,3 +298,15 @@ describe('whole-file refusals', () => {
     await expect(loadHotlistFile(path, { maxInvalidFraction: 2 })).rejects.toBeInstanceOf(OptionsError);
   });
 });
+
+describe('source defaults', () => {
+  it('gives rows that name no priority the source default, and checks it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ps-prio-'));
+    const path = join(dir, 'p.csv');
+    await writeFile(path, 'plate,list,priority\nAB1,BOLO,\nAB2,BOLO,1\n');
+    const r = await loadHotlistFile(path, { defaultPriority: 2 });
+    expect(r.entries.map((e) => e.priority)).toEqual([2, 1]);
+    await expect(loadHotlistFile(path, { defaultPriority: 9 })).rejects.toThrow(/defaultPriority/);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
