@@ -221,10 +221,14 @@ describe('platesieve serve (JetStream mode)', () => {
     expect(await svc.stop('SIGTERM')).toBe(0);
   });
 
+  // Small batches, one at a time: slow enough that the kill and the restart below land
+  // mid-stream whatever the machine's speed.
+  const slow = { pool: { workers: 1, batchSize: 16, batchWaitMs: 2, maxInFlight: 1 } };
+
   it('loses and duplicates nothing when the service is SIGKILLed mid-stream and restarted', async () => {
     const n = names();
-    const first = await start(n);
-    const reads = manyReads(10); // 20 000 reads
+    const first = await start(n, slow);
+    const reads = manyReads(20); // 40 000 reads
     const messages = await publishReads(js, n.prefix, reads, 10);
     await waitFor(
       async () => (await unfinished(jsm, n)) <= (messages * 4) / 5,
@@ -243,8 +247,8 @@ describe('platesieve serve (JetStream mode)', () => {
 
   it('reconnects after nats-server restarts mid-stream and stores every record once', async () => {
     const n = names();
-    const svc = await start(n);
-    const reads = manyReads(3);
+    const svc = await start(n, slow);
+    const reads = manyReads(6);
     const messages = await publishReads(js, n.prefix, reads, 10);
     await waitFor(async () => (await unfinished(jsm, n)) <= (messages * 4) / 5, 20_000, 'a fifth of the reads processed before the restart');
     expect(await unfinished(jsm, n), 'the restart came before the end').toBeGreaterThan(0);
@@ -270,10 +274,14 @@ describe('platesieve serve (JetStream mode)', () => {
     const n = names();
     const first = await start(n);
     const reads = manyReads(10);
-    const messages = await publishReads(js, n.prefix, reads, 5);
+    const half = reads.length / 2;
+    const messages = await publishReads(js, n.prefix, reads.slice(0, half), 5);
     await waitFor(async () => (await unfinished(jsm, n)) <= (messages * 9) / 10, 20_000, 'a tenth of the reads processed before SIGTERM');
     expect(await first.stop('SIGTERM', 15_000), 'graceful exit code').toBe(0);
     expect(first.logged('stopped')).toBe(true);
+    // Whatever the first instance had not finished, plus reads published while none runs,
+    // are left for the next instance (a fast first instance may have finished its half).
+    await publishReads(js, n.prefix, reads.slice(half), 5);
     expect(await unfinished(jsm, n), 'reads left for the next instance').toBeGreaterThan(0);
     const second = await start(n);
     await waitFor(() => consumerDone(jsm, n), 25_000, 'the next instance to acknowledge every read');
