@@ -101,6 +101,8 @@ export interface MatchingConfig {
   maxDistance: number;
   stateMismatch: StateMismatchPolicy;
   minScore: number;
+  /** Partial patterns' literals also match their OCR equivalents. */
+  partialOcr: boolean;
   ocrClasses?: string[];
 }
 
@@ -328,6 +330,7 @@ const serviceSchema = obj({
     maxDistance: int(0, 2).default(1),
     stateMismatch: z.enum(['reject', 'match'], { error: 'must be "reject" or "match"' }).default('reject'),
     minScore: num(0, 1).default(0),
+    partialOcr: z.boolean({ error: 'must be true or false' }).default(false),
     ocrClasses: z
       .array(
         z

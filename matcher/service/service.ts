@@ -300,6 +300,7 @@ class Service implements RunningService {
         stateMismatch: m.stateMismatch,
         minScore: m.minScore,
         ocrClasses: m.ocrClasses,
+        partialOcr: m.partialOcr,
       },
       logLevel: config.log.level,
       live: liveEntries.map((x) => x.entry),
@@ -359,7 +360,7 @@ class Service implements RunningService {
 
   private matcherOptions(): Omit<MatcherOptions, 'entries'> {
     const m = this.config.matching;
-    return { tiers: m.tiers as MatchTier[] | undefined, listTiers: m.listTiers, maxDistance: m.maxDistance, stateMismatch: m.stateMismatch, minScore: m.minScore, ocrClasses: m.ocrClasses };
+    return { tiers: m.tiers as MatchTier[] | undefined, listTiers: m.listTiers, maxDistance: m.maxDistance, stateMismatch: m.stateMismatch, minScore: m.minScore, ocrClasses: m.ocrClasses, partialOcr: m.partialOcr };
   }
 
   /** Rebuilds the overlay of live entries against the generation in force (milliseconds). */

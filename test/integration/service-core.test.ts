@@ -11,6 +11,7 @@ import { connect, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsServer, uniquePrefix, type NatsServerHandle } from '../helpers/nats-server.js';
 import {
+  SAMPLE_HOTLIST,
   SAMPLE_READS,
   alertKey,
   collect,
@@ -295,6 +296,24 @@ describe('platesieve serve (core mode)', () => {
     expect(ra, 'reads of instance A').toBeGreaterThan(0);
     expect(rb, 'reads of instance B').toBeGreaterThan(0);
     expect(ra + rb).toBe(N);
+  });
+
+  it('reports itself degraded and marks its alerts stale when a hotlist source is older than its allowed age', async () => {
+    const prefix = uniquePrefix();
+    const out = outputsOf(nc, prefix);
+    await nc.flush();
+    // The sample file is older than a millisecond: the source is past its allowed age at once.
+    const svc = await start(prefix, { hotlists: [{ file: SAMPLE_HOTLIST, source: 'LOCAL', maxAgeHours: 1 / 3_600_000 }] });
+    const health = await svc.http('/healthz');
+    expect(health.status).toBe(200);
+    const report = JSON.parse(health.body) as { status: string; checks: { hotlists: Array<{ stale: boolean }> } };
+    expect(report.status).toBe('degraded');
+    expect(report.checks.hotlists.every((h) => h.stale)).toBe(true);
+    publishSample(nc, prefix);
+    await nc.flush();
+    await waitFor(() => out.alerts.length >= REFERENCE.length, 20_000, () => `alerts: ${out.alerts.length} of ${REFERENCE.length}`);
+    const alerts = out.alerts.map((m) => m.json<{ stale?: boolean; hotlistAgeS: number }>());
+    expect(alerts.every((a) => a.stale === true)).toBe(true);
   });
 
   it('serves /healthz ok and /metrics while connected, and gives the same alerts with workers 0 and workers 2', async () => {

@@ -58,7 +58,7 @@ describe('loadServiceConfig defaults', () => {
       duplicateWindowMs: 120000,
     });
     expect(c.hotlists).toEqual([{ file: resolve('hot.csv'), source: 'LOCAL', maxAgeHours: 24, refreshMinutes: 5, minRetainedFraction: 0.5 }]);
-    expect(c.matching).toEqual({ maxDistance: 1, stateMismatch: 'reject', minScore: 0 });
+    expect(c.matching).toEqual({ maxDistance: 1, stateMismatch: 'reject', minScore: 0, partialOcr: false });
     expect(c.pool).toEqual({ workers: 0, batchSize: 512, batchWaitMs: 2, maxInFlight: 4 });
     expect(c.suppression).toEqual({ windowMs: 300000 });
     expect(c.retention.default).toMatchObject({ policy: 'default', nonhitDays: 30, hitDays: 365 });
@@ -133,6 +133,7 @@ shutdownTimeoutMs: 5000
       maxDistance: 2,
       stateMismatch: 'match',
       minScore: 0.3,
+      partialOcr: false,
       ocrClasses: ['0ODQ', '1IL'],
     });
     expect(c.pool).toEqual({ workers: 0, batchSize: 1000, batchWaitMs: 0.5, maxInFlight: 8 });
