@@ -10,7 +10,7 @@ import type { HotlistEntry, PartialFilter, VehicleDescription } from '../types.j
 import { checkEntryPurpose } from '../policy/index.js';
 import { compilePatterns, loadPatterns, parsePattern } from './patterns.js';
 import { tiersForList, type ResolvedOptions } from '../options.js';
-import { normalizePlate, normalizeState } from './plate.js';
+import { normalizePlate } from './plate.js';
 import {
   coreAlloc, instantiateCore, type CoreExports, QUERY_RECORD, RAW_PLATE_CAPACITY,
   STATUS_OK, STATUS_JUNK,

@@ -16,11 +16,6 @@ import { columnNameKey, rowKeyOf } from './layouts.js';
 import type { ParseSummary, RowSink } from './sink.js';
 import type { ColumnMapping } from './types.js';
 
-interface Column {
-  name: string;
-  key: FieldKey | undefined;
-}
-
 /** How a delimited file is split and mapped. */
 export interface DelimitedPlan {
   delimiter: string;

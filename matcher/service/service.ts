@@ -10,35 +10,31 @@
  *   JetStream mode: inputs acked only after every output of their batch is stored.
  */
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
-import {
-  AckPolicy, DeliverPolicy, RetentionPolicy as JsRetention, StorageType, connect, nanos,
-  type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection, type Subscription,
-} from 'nats';
 import { stat } from 'node:fs/promises';
-import { ConfigError, HotlistRefusedError } from '../errors.js';
-import type { HotlistEntry, MatcherOptions, MatchTier, ReadRecord } from '../types.js';
-import { buildAlert, type AlertContext } from '../alerts.js';
-import { loadOffThread, type EntryStore } from './compile.js';
-import { LiveUpdates } from './live.js';
-import type { OverlayTask } from './processor.js';
+import type { Logger } from 'pino';
+import { connect, type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection, type Subscription } from 'nats';
+import { HotlistRefusedError } from '../errors.js';
+import type { HotlistEntry, MatcherOptions, MatchTier } from '../types.js';
 import { createMatcher } from '../matcher.js';
-import { entryIdOf } from '../alerts.js';
 import { checkListType } from '../policy/index.js';
 import { AuditLog } from '../audit/index.js';
 import type { ServiceConfig } from './config.js';
 import { natsConnectionOptions } from './connection.js';
+import { loadOffThread, type EntryStore } from './compile.js';
 import type { LoadedSource } from './hotlists.js';
+import { LiveUpdates } from './live.js';
 import { createRunner, type BatchRunner } from './runner.js';
-import type { Task, TaskResult } from './processor.js';
+import type { OverlayTask, Task, TaskResult } from './processor.js';
 import { Batcher } from './batcher.js';
-import { CorePublisher, JetStreamPublisher, type OutputMessage, type Publisher } from './outputs.js';
-import { subjectToken, subjectsFor, type Subjects } from './subjects.js';
-import { encodeJson, encodeRecords } from './wire.js';
+import { CorePublisher, JetStreamPublisher, type Publisher } from './outputs.js';
+import { subjectsFor, type Subjects } from './subjects.js';
+import { ensureStreams } from './streams.js';
 import { AlertSuppressor } from './suppression.js';
-import { buildRecord, retentionFor, DAY_MS, type RetentionConfig } from './retention.js';
 import { ServiceMetrics } from './metrics.js';
+import { deadLetterOf, finalizeBatch, type FinalizeDeps } from './finalize.js';
 import { assessHealth, hotlistHealth, startOpsServer, type HealthReport, type NatsHealth, type OpsServer } from './http.js';
+
+export { outputStreams } from './streams.js';
 
 /** Largest reads message accepted; larger ones are dead-lettered (NATS caps payloads at 1 MiB by default). */
 export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
@@ -104,68 +100,6 @@ export interface RunningService {
   reload(reason: string): Promise<boolean>;
   /** Stops taking reads, finishes every batch in flight, drains NATS. Idempotent. */
   stop(): Promise<void>;
-}
-
-/**
- * Output streams in JetStream mode: alerts, dead letters, and one records stream per
- * retention class and agency policy whose `max_age` is that policy's period (see
- * docs/operations.md "Retention"). Throws when one policy name is given two periods.
- */
-export function outputStreams(config: ServiceConfig): Array<{ name: string; subjects: string[]; maxAgeDays: number }> {
-  const p = config.subjects.prefix;
-  const base = config.jetstream.outStream;
-  const policies = new Map<string, { nonhitDays: number; hitDays: number; from: string }>();
-  const all: Array<[string, ServiceConfig['retention']['default']]> = [['default', config.retention.default], ...Object.entries(config.retention.agencies)];
-  for (const [who, pol] of all) {
-    const seen = policies.get(pol.policy);
-    if (seen !== undefined && (seen.nonhitDays !== pol.nonhitDays || seen.hitDays !== pol.hitDays)) {
-      throw new ConfigError(`retention.agencies.${who}.policy`, `config: retention policy "${pol.policy}" has different periods for ${seen.from} and ${who}: give each period its own policy name`);
-    }
-    policies.set(pol.policy, { nonhitDays: pol.nonhitDays, hitDays: pol.hitDays, from: who });
-  }
-  const hitDays = Math.max(...[...policies.values()].map((x) => x.hitDays));
-  const streams = [
-    { name: `${base}_ALERTS`, subjects: [`${p}.alerts.>`], maxAgeDays: hitDays },
-    { name: `${base}_DEADLETTER`, subjects: [`${p}.deadletter`], maxAgeDays: 30 },
-  ];
-  for (const [policy, days] of policies) {
-    const token = subjectToken(policy);
-    const streamToken = token.replace(/[^A-Za-z0-9_-]/g, '_').toUpperCase();
-    streams.push({ name: `${base}_RECORDS_HIT_${streamToken}`, subjects: [`${p}.records.hit.${token}`, `${p}.records.hold.${token}`], maxAgeDays: days.hitDays });
-    streams.push({ name: `${base}_RECORDS_NONHIT_${streamToken}`, subjects: [`${p}.records.nonhit.${token}`], maxAgeDays: days.nonhitDays });
-  }
-  return streams;
-}
-
-async function ensureStreams(nc: NatsConnection, config: ServiceConfig, logger: Logger): Promise<void> {
-  const jsm = await nc.jetstreamManager();
-  const js = config.jetstream;
-  const wanted = [
-    { name: js.readsStream, subjects: [`${config.subjects.prefix}.reads.>`], max_age: nanos(7 * DAY_MS), retention: JsRetention.Limits },
-    ...outputStreams(config).map((s) => ({ name: s.name, subjects: s.subjects, max_age: nanos(s.maxAgeDays * DAY_MS), retention: JsRetention.Limits })),
-  ];
-  for (const s of wanted) {
-    const cfg = { ...s, storage: StorageType.File, duplicate_window: nanos(js.duplicateWindowMs) };
-    try {
-      await jsm.streams.info(s.name);
-      await jsm.streams.update(s.name, cfg);
-    } catch {
-      await jsm.streams.add(cfg);
-      logger.info({ stream: s.name, subjects: s.subjects }, 'stream created');
-    }
-  }
-  try {
-    await jsm.consumers.info(js.readsStream, js.consumer);
-  } catch {
-    await jsm.consumers.add(js.readsStream, {
-      durable_name: js.consumer,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(js.ackWaitMs),
-      max_ack_pending: js.maxAckPending,
-    });
-    logger.info({ stream: js.readsStream, consumer: js.consumer }, 'consumer created');
-  }
 }
 
 class Service implements RunningService {
@@ -434,6 +368,10 @@ class Service implements RunningService {
       .catch((e: unknown) => this.logger.error({ err: e }, 'audit log append failed'));
   }
 
+  private finalizeDeps(): FinalizeDeps {
+    return { subjects: this.subjects, metrics: this.metrics, suppressor: this.suppressor, retention: this.config.retention, maxOutputBytes: this.maxOutputBytes };
+  }
+
   private retire(gen: Generation): void {
     gen.retired = true;
     if (gen.inFlight === 0) void gen.runner.close();
@@ -549,8 +487,7 @@ class Service implements RunningService {
       return;
     }
     this.metrics.recordLatency('match', result.matchMicros);
-    const outputs: OutputMessage[] = [];
-    this.finalize(batch, result, outputs, gen, overlay);
+    const outputs = finalizeBatch(batch, result, gen, overlay, this.finalizeDeps());
     const errors = await this.publisher.publish(outputs);
     let failed: Set<number> | undefined;
     for (let i = 0; i < outputs.length; i++) {
@@ -565,7 +502,7 @@ class Service implements RunningService {
       const m = batch[i];
       if (failed?.has(i)) {
         if (m.js !== undefined) this.retryOrGiveUp(m, 'its outputs could not be stored');
-        else void this.publisher.publish([this.deadLetter(m, i, { index: null, code: 'PUBLISH_FAILED', reason: 'some outputs of this message could not be published' })]);
+        else void this.publisher.publish([deadLetterOf(m, i, { index: null, code: 'PUBLISH_FAILED', reason: 'some outputs of this message could not be published' }, this.finalizeDeps())]);
         continue;
       }
       m.js?.ack();
@@ -584,116 +521,13 @@ class Service implements RunningService {
       js.nak(1000);
       return;
     }
-    const out = this.deadLetter(m, -1, { index: null, code: 'UNDELIVERABLE', reason: `gave up after ${js.info.redeliveryCount} deliveries: ${why}` });
+    const out = deadLetterOf(m, -1, { index: null, code: 'UNDELIVERABLE', reason: `gave up after ${js.info.redeliveryCount} deliveries: ${why}` }, this.finalizeDeps());
     void this.publisher.publish([out]).then(([err]) => {
       if (err === undefined) js.term();
       else js.nak(5000);
     });
     this.metrics.deadLetter('UNDELIVERABLE');
     this.logger.error({ key: m.key, deliveries: js.info.redeliveryCount, why }, 'reads message dead-lettered after repeated failures');
-  }
-
-  /** A dead letter: the original bytes (cut to what the server accepts) and why. */
-  private deadLetter(inc: Incoming, input: number, rej: { index: number | null; code: string; reason: string }): OutputMessage {
-    const headers: Record<string, string> = {
-      'Platesieve-Code': rej.code,
-      'Platesieve-Reason': rej.reason.slice(0, 1000),
-      'Platesieve-Subject': inc.subject,
-      'Platesieve-Index': rej.index === null ? '' : String(rej.index),
-    };
-    let data = inc.data;
-    if (data.length > this.maxOutputBytes) {
-      headers['Platesieve-Truncated'] = String(data.length);
-      data = data.subarray(0, this.maxOutputBytes);
-    }
-    return { subject: this.subjects.deadletter, data, id: `${inc.key}.dl.${rej.index ?? 'm'}`, headers, input };
-  }
-
-  private finalize(batch: readonly Incoming[], result: TaskResult, outputs: OutputMessage[], gen: Generation, overlay: Overlay | undefined): void {
-    const base = gen.entries.length;
-    const s = this.subjects;
-    const m = this.metrics;
-    const now = Date.now();
-    const live = overlay !== undefined && (overlay.entries.length > 0 || overlay.cancelled.size > 0 || overlay.staleBase.size > 0);
-    const ctx: AlertContext = {
-      // Live changes make a version of their own: the compiled one plus the overlay's.
-      hotlistVersion: live ? `${gen.version}+live${overlay!.version}` : gen.version,
-      now,
-      refreshedAt: (source) => (source !== undefined ? gen.refreshed.get(source) : undefined) ?? gen.loadedAt,
-    };
-    const retention = this.config.retention;
-    for (let i = 0; i < batch.length; i++) {
-      const inc = batch[i];
-      const out = result.outcomes[i];
-      const key = inc.key;
-      m.readsIn(out.reads);
-      for (const rej of out.rejects) {
-        outputs.push(this.deadLetter(inc, i, rej));
-        m.deadLetter(rej.code);
-        if (rej.index !== null) m.invalidRead(rej.code);
-      }
-      for (const group of out.nonhit) {
-        const token = subjectToken(group.policy);
-        group.data.forEach((data, c) => outputs.push({ subject: s.records('nonhit', group.policy), data, id: `${key}.nonhit.${token}${c === 0 ? '' : `.${c}`}`, input: i }));
-      }
-      if (out.nonhitCount > 0) m.record('nonhit', out.nonhitCount);
-      if (out.hitReads.length === 0) continue;
-      const byPolicy = new Map<string, ReadRecord[]>();
-      let lateNonhit: ReadRecord[] | undefined;
-      for (const hr of out.hitReads) {
-        const emitted: string[] = [];
-        let matched = 0;
-        for (const hit of hr.hits) {
-          const entry = hit.entry >= base ? overlay!.entries[hit.entry - base] : gen.entries.get(hit.entry);
-          if (overlay !== undefined && (overlay.cancelled.size > 0 || overlay.staleBase.size > 0)) {
-            const id = entryIdOf(entry, hit.entry);
-            if (overlay.cancelled.has(id) || (hit.entry < base && overlay.staleBase.has(id))) continue;
-          }
-          matched++;
-          const alert = buildAlert(hr.read, hr.read.id, entry, hit.entry, hit, ctx);
-          alert.alertId = `${key}.${hr.index}.${hit.entry}`;
-          const maxAge = entry.source !== undefined ? gen.maxAge.get(entry.source) : undefined;
-          if (maxAge !== undefined && alert.hotlistAgeS > maxAge) alert.stale = true;
-          const sightings = this.suppressor.offer(alert);
-          if (sightings === undefined) {
-            m.suppressed();
-            continue;
-          }
-          alert.sightings = sightings;
-          outputs.push({ subject: s.alerts(alert.agency), data: encodeJson(alert), id: alert.alertId, input: i });
-          m.alert(alert.match, alert.list);
-          emitted.push(alert.alertId);
-        }
-        if (matched === 0) {
-          // Every entry it hit was cancelled live: a read like any other.
-          (lateNonhit ??= []).push(buildRecord(hr.read, [], retentionFor(hr.read.agency, false, hr.read.ts, retention)));
-          continue;
-        }
-        const tag = retentionFor(hr.read.agency, true, hr.read.ts, retention);
-        let group = byPolicy.get(tag.policy);
-        if (group === undefined) byPolicy.set(tag.policy, (group = []));
-        group.push(buildRecord(hr.read, emitted, tag));
-      }
-      if (lateNonhit !== undefined) {
-        const byPol = new Map<string, ReadRecord[]>();
-        for (const r of lateNonhit) {
-          const g = byPol.get(r.retention.policy) ?? [];
-          g.push(r);
-          byPol.set(r.retention.policy, g);
-        }
-        for (const [policy, records] of byPol) {
-          encodeRecords(records, out.single, this.maxOutputBytes).forEach((data, c) =>
-            outputs.push({ subject: s.records('nonhit', policy), data, id: `${key}.nonhit-late.${subjectToken(policy)}${c === 0 ? '' : `.${c}`}`, input: i }));
-          m.record('nonhit', records.length);
-        }
-      }
-      for (const [policy, records] of byPolicy) {
-        const token = subjectToken(policy);
-        encodeRecords(records, out.single, this.maxOutputBytes).forEach((data, c) =>
-          outputs.push({ subject: s.records('hit', policy), data, id: `${key}.hit.${token}${c === 0 ? '' : `.${c}`}`, input: i }));
-        m.record('hit', records.length);
-      }
-    }
   }
 
   health(): HealthReport {

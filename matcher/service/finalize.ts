@@ -1,0 +1,148 @@
+/**
+ * The main thread's share of a batch: alerts from hits (it alone holds the entries and the
+ * suppression state), the records of reads that hit, dead letters, and the ids that make a
+ * redelivered batch store nothing twice.
+ */
+import type { HotlistEntry, ReadRecord } from '../types.js';
+import { buildAlert, entryIdOf, type AlertContext } from '../alerts.js';
+import type { EntryStore } from './compile.js';
+import type { TaskResult } from './processor.js';
+import type { OutputMessage } from './outputs.js';
+import { subjectToken, type Subjects } from './subjects.js';
+import { encodeJson, encodeRecords, type Reject } from './wire.js';
+import type { AlertSuppressor } from './suppression.js';
+import { buildRecord, retentionFor, type RetentionConfig } from './retention.js';
+import type { ServiceMetrics } from './metrics.js';
+
+/** An input message of the batch. */
+export interface BatchMessage {
+  data: Uint8Array;
+  subject: string;
+  /** Key output ids derive from (`<stream>.<seq>` in JetStream mode). */
+  key: string;
+}
+
+/** The hotlist version a batch was matched against. */
+export interface HotlistVersion {
+  version: string;
+  entries: EntryStore;
+  refreshed: ReadonlyMap<string, number>;
+  maxAge: ReadonlyMap<string, number>;
+  loadedAt: number;
+}
+
+/** Live changes matched beside it (entries numbered after the version's), and filters. */
+export interface LiveChanges {
+  version: number;
+  entries: readonly HotlistEntry[];
+  cancelled: ReadonlySet<string>;
+  /** Live entries compacted into the version that were removed or replaced since. */
+  staleBase: ReadonlySet<string>;
+}
+
+export interface FinalizeDeps {
+  subjects: Subjects;
+  metrics: ServiceMetrics;
+  suppressor: AlertSuppressor;
+  retention: RetentionConfig;
+  maxOutputBytes: number;
+}
+
+/** A dead letter: the original bytes (cut to what the server accepts) and why. */
+export function deadLetterOf(inc: BatchMessage, input: number, rej: Pick<Reject, 'index' | 'reason'> & { code: string }, deps: Pick<FinalizeDeps, 'subjects' | 'maxOutputBytes'>): OutputMessage {
+  const headers: Record<string, string> = {
+    'Platesieve-Code': rej.code,
+    'Platesieve-Reason': rej.reason.slice(0, 1000),
+    'Platesieve-Subject': inc.subject,
+    'Platesieve-Index': rej.index === null ? '' : String(rej.index),
+  };
+  let data = inc.data;
+  if (data.length > deps.maxOutputBytes) {
+    headers['Platesieve-Truncated'] = String(data.length);
+    data = data.subarray(0, deps.maxOutputBytes);
+  }
+  return { subject: deps.subjects.deadletter, data, id: `${inc.key}.dl.${rej.index ?? 'm'}`, headers, input };
+}
+
+/** Records grouped by policy, one message (or more when too large) per policy. */
+function pushRecords(records: readonly ReadRecord[], cls: 'hit' | 'nonhit', tag: string, inc: BatchMessage, input: number, single: boolean, deps: FinalizeDeps, outputs: OutputMessage[]): void {
+  const byPolicy = new Map<string, ReadRecord[]>();
+  for (const r of records) {
+    const group = byPolicy.get(r.retention.policy);
+    if (group === undefined) byPolicy.set(r.retention.policy, [r]);
+    else group.push(r);
+  }
+  for (const [policy, group] of byPolicy) {
+    const token = subjectToken(policy);
+    encodeRecords(group, single, deps.maxOutputBytes).forEach((data, c) =>
+      outputs.push({ subject: deps.subjects.records(cls, policy), data, id: `${inc.key}.${tag}.${token}${c === 0 ? '' : `.${c}`}`, input }));
+    deps.metrics.record(cls, group.length);
+  }
+}
+
+/** Every output of a processed batch, each tagged with the input message it comes from. */
+export function finalizeBatch(batch: readonly BatchMessage[], result: TaskResult, gen: HotlistVersion, live: LiveChanges | undefined, deps: FinalizeDeps): OutputMessage[] {
+  const outputs: OutputMessage[] = [];
+  const base = gen.entries.length;
+  const m = deps.metrics;
+  const now = Date.now();
+  const changed = live !== undefined && (live.entries.length > 0 || live.cancelled.size > 0 || live.staleBase.size > 0);
+  const ctx: AlertContext = {
+    // Live changes make a version of their own: the compiled one plus the overlay's.
+    hotlistVersion: changed ? `${gen.version}+live${live!.version}` : gen.version,
+    now,
+    refreshedAt: (source) => (source !== undefined ? gen.refreshed.get(source) : undefined) ?? gen.loadedAt,
+  };
+  for (let i = 0; i < batch.length; i++) {
+    const inc = batch[i];
+    const out = result.outcomes[i];
+    m.readsIn(out.reads);
+    for (const rej of out.rejects) {
+      outputs.push(deadLetterOf(inc, i, rej, deps));
+      m.deadLetter(rej.code);
+      if (rej.index !== null) m.invalidRead(rej.code);
+    }
+    for (const group of out.nonhit) {
+      const token = subjectToken(group.policy);
+      group.data.forEach((data, c) => outputs.push({ subject: deps.subjects.records('nonhit', group.policy), data, id: `${inc.key}.nonhit.${token}${c === 0 ? '' : `.${c}`}`, input: i }));
+    }
+    if (out.nonhitCount > 0) m.record('nonhit', out.nonhitCount);
+    if (out.hitReads.length === 0) continue;
+    const hitRecords: ReadRecord[] = [];
+    const lateNonhit: ReadRecord[] = [];
+    for (const hr of out.hitReads) {
+      const emitted: string[] = [];
+      let matched = 0;
+      for (const hit of hr.hits) {
+        const entry = hit.entry >= base ? live!.entries[hit.entry - base] : gen.entries.get(hit.entry);
+        if (changed) {
+          const id = entryIdOf(entry, hit.entry);
+          if (live!.cancelled.has(id) || (hit.entry < base && live!.staleBase.has(id))) continue;
+        }
+        matched++;
+        const alert = buildAlert(hr.read, hr.read.id, entry, hit.entry, hit, ctx);
+        alert.alertId = `${inc.key}.${hr.index}.${hit.entry}`;
+        const maxAge = entry.source !== undefined ? gen.maxAge.get(entry.source) : undefined;
+        if (maxAge !== undefined && alert.hotlistAgeS > maxAge) alert.stale = true;
+        const sightings = deps.suppressor.offer(alert);
+        if (sightings === undefined) {
+          m.suppressed();
+          continue;
+        }
+        alert.sightings = sightings;
+        outputs.push({ subject: deps.subjects.alerts(alert.agency), data: encodeJson(alert), id: alert.alertId, input: i });
+        m.alert(alert.match, alert.list);
+        emitted.push(alert.alertId);
+      }
+      if (matched === 0) {
+        // Every entry it hit was cancelled live: a read like any other.
+        lateNonhit.push(buildRecord(hr.read, [], retentionFor(hr.read.agency, false, hr.read.ts, deps.retention)));
+      } else {
+        hitRecords.push(buildRecord(hr.read, emitted, retentionFor(hr.read.agency, true, hr.read.ts, deps.retention)));
+      }
+    }
+    if (lateNonhit.length > 0) pushRecords(lateNonhit, 'nonhit', 'nonhit-late', inc, i, out.single, deps, outputs);
+    if (hitRecords.length > 0) pushRecords(hitRecords, 'hit', 'hit', inc, i, out.single, deps, outputs);
+  }
+  return outputs;
+}
