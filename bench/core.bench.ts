@@ -81,10 +81,15 @@ function measure(reps: number, reads: number, pass: () => number): Throughput {
 interface CoreFailure {
   tiers: MatchTier[];
   error: string;
+  prefilter: boolean;
 }
 
 interface CoreFigures {
   tiers: MatchTier[];
+  /** False for the run with the Bloom prefilter turned off (its effect). */
+  prefilter: boolean;
+  /** The prefilter's false-positive rate, measured by stats() on random absent plates. */
+  prefilterFalsePositiveRate: number;
   buildWallMs: number;
   buildTimeMs: number;
   memoryBytes: number;
@@ -129,11 +134,12 @@ function coreRun(
   cfg: Config,
   log: (msg: string) => void,
   wantEmptyCall: boolean,
+  prefilter = true,
 ): { figures: CoreFigures; empty: Throughput | null } {
   collect();
   const rssBefore = rssMB();
   const t = nowMs();
-  const m = createMatcher({ entries, tiers, maxDistance: 1 });
+  const m = createMatcher({ entries, tiers, maxDistance: 1, prefilter });
   const buildWallMs = nowMs() - t;
   collect();
   const rssAfter = rssMB();
@@ -158,7 +164,7 @@ function coreRun(
     }
     return alerts;
   });
-  log(`${tiers.join('+')}: ${human(throughput.readsPerSec)} reads/s (${usedReads} reads a pass)`);
+  log(`${tiers.join('+')}${prefilter ? '' : ' (no prefilter)'}: ${human(throughput.readsPerSec)} reads/s (${usedReads} reads a pass)`);
   let empty: Throughput | null = null;
   const hook = wantEmptyCall ? emptyCallOf(m) : null;
   if (hook) {
@@ -169,6 +175,8 @@ function coreRun(
   }
   const figures: CoreFigures = {
     tiers,
+    prefilter,
+    prefilterFalsePositiveRate: stats.prefilterFalsePositiveRate,
     buildWallMs,
     buildTimeMs: stats.buildTimeMs,
     memoryBytes: stats.memoryBytes,
@@ -201,16 +209,17 @@ function runSize(size: number, cfg: Config): SizeFigures {
 
   const core: Array<CoreFigures | CoreFailure> = [];
   let emptyCall: Throughput | null = null;
-  for (const tiers of [['exact', 'ocr'], ['exact', 'ocr', 'fuzzy']] as MatchTier[][]) {
+  // The third run turns the prefilter off, to measure what it buys.
+  for (const [tiers, prefilter] of [[['exact', 'ocr'], true], [['exact', 'ocr', 'fuzzy'], true], [['exact', 'ocr'], false]] as Array<[MatchTier[], boolean]>) {
     try {
-      const { figures, empty } = coreRun(entries, tiers, reads.length, batches, cfg, log, emptyCall === null);
+      const { figures, empty } = coreRun(entries, tiers, reads.length, batches, cfg, log, emptyCall === null, prefilter);
       core.push(figures);
       emptyCall ??= empty;
     } catch (err) {
       // e.g. the snapshot outgrows the 4 GiB wasm32 memory: record it and go on with the baselines
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       log(`${tiers.join('+')} failed: ${error}`);
-      core.push({ tiers, error });
+      core.push({ tiers, error, prefilter });
     }
   }
 
@@ -289,18 +298,22 @@ function report(cfg: Config, sizes: SizeFigures[], command: string, out: string 
       s.core.map((c) =>
         !ok(c)
           ? [human(s.size), c.tiers.join('+'), 'failed', '-', '-', '-', '-', '-']
-          : [human(s.size), c.tiers.join('+'), ms(c.buildWallMs), c.bytesPerEntry.toFixed(1), mb(c.memoryBytes / 2 ** 20), mb(c.rssAfterBuildMB), mb(c.rssBuildDeltaMB), human(c.fuzzyKeys)]),
+          : [human(s.size), c.tiers.join('+') + (c.prefilter ? '' : ' (no prefilter)'), ms(c.buildWallMs), c.bytesPerEntry.toFixed(1), mb(c.memoryBytes / 2 ** 20), mb(c.rssAfterBuildMB), mb(c.rssBuildDeltaMB), human(c.fuzzyKeys)]),
     ),
   );
   const thr = table(
-    ['entries', 'wasm exact+ocr', 'JS Set', 'ratio', 'wasm fuzzy d=1', 'SymSpell d=1', 'ratio', 'lev scan', 'empty call'],
+    ['entries', 'wasm exact+ocr', 'no prefilter', 'prefilter FP', 'JS Set', 'ratio', 'wasm fuzzy d=1', 'SymSpell d=1', 'ratio', 'lev scan', 'empty call'],
     sizes.map((s) => {
       const eo = coreRate(s, 0);
       const fz = coreRate(s, 1);
+      const np = coreRate(s, 2);
+      const fp = ok(s.core[0]) ? `${(s.core[0].prefilterFalsePositiveRate * 100).toFixed(2)}%` : '-';
       const ss = s.symspell?.throughput.readsPerSec ?? Number.NaN;
       return [
         human(s.size),
         human(eo),
+        Number.isNaN(np) ? '-' : human(np),
+        fp,
         human(s.jsSet.throughput.readsPerSec),
         `${(eo / s.jsSet.throughput.readsPerSec).toFixed(2)}x`,
         Number.isNaN(fz) ? 'failed' : `${human(fz)}${ok(s.core[1]) && s.core[1].throughput.reads < cfg.reads ? '*' : ''}`,
