@@ -49,7 +49,8 @@ export function findNatsServer(): string | undefined {
 // Servers still running when this process exits are killed, so none outlive a crash or Ctrl-C.
 const live = new Set<ChildProcess>();
 let exitHook = false;
-function track(child: ChildProcess): void {
+/** Kills `child` (a nats-server) when this process exits, if it still runs then. */
+export function track(child: ChildProcess): void {
   live.add(child);
   child.once('exit', () => live.delete(child));
   if (!exitHook) {
@@ -60,12 +61,17 @@ function track(child: ChildProcess): void {
   }
 }
 
-function exited(child: ChildProcess): Promise<void> {
+/** Resolves once `child` has exited. */
+export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function waitForPort(child: ChildProcess, dir: string, timeoutMs: number, stderr: () => string): Promise<number> {
+/**
+ * Waits for the `<name>_<pid>.ports` file nats-server writes in `dir` (config `ports_file_dir`)
+ * and returns the client port; rejects when the server exits first or the time runs out.
+ */
+export async function waitForPort(child: ChildProcess, dir: string, timeoutMs: number, stderr: () => string): Promise<number> {
   const suffix = `_${child.pid}.ports`;
   const deadline = Date.now() + timeoutMs;
   let exit: string | undefined;

@@ -6,10 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { exited, findNatsServer, track, waitForPort } from '../../matcher/service/embedded-nats.js';
 
 export interface NatsServerOptions {
   /** Enable JetStream with a store in the server's temp dir. Default true. */
@@ -41,34 +41,12 @@ const STOP_GRACE_MS = 2_000;
 
 /** The nats-server binary: $NATS_SERVER, then PATH, then the usual install folders. */
 function findBinary(): string {
+  // NATS_SERVER is taken as given, so a wrong path fails at spawn with that path in the error.
   const fromEnv = process.env.NATS_SERVER;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/bin', '/usr/bin'];
-  for (const dir of dirs) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'nats-server');
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error('nats-server not found on PATH or in /usr/sbin: install nats-server 2.9+ or set NATS_SERVER to its path');
-}
-
-// Servers still running when the test process exits are killed, so none outlive a crashed suite.
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) c.kill('SIGKILL');
-    });
-  }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
+  const binary = findNatsServer();
+  if (binary === undefined) throw new Error('nats-server not found on PATH or in /usr/sbin: install nats-server 2.9+ or set NATS_SERVER to its path');
+  return binary;
 }
 
 function configText(port: number, dir: string, storeDir: string, options: NatsServerOptions): string {
@@ -76,39 +54,6 @@ function configText(port: number, dir: string, storeDir: string, options: NatsSe
   if (options.jetstream ?? true) lines.push(`jetstream {`, `  store_dir: ${JSON.stringify(storeDir)}`, `}`);
   if (options.config !== undefined) lines.push(options.config);
   return lines.join('\n') + '\n';
-}
-
-/** Waits for `<name>_<pid>.ports` in `dir` and returns the client port; rejects if the server exits first. */
-async function waitForPort(child: ChildProcess, dir: string, stderr: () => string): Promise<number> {
-  const suffix = `_${child.pid}.ports`;
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  let exit: string | undefined;
-  const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-    exit = signal === null ? `exit code ${code}` : `signal ${signal}`;
-  };
-  child.once('exit', onExit);
-  try {
-    for (;;) {
-      if (exit !== undefined) throw new Error(`nats-server exited during start (${exit}):\n${stderr().trim()}`);
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`nats-server did not report its port within ${START_TIMEOUT_MS} ms:\n${stderr().trim()}`);
-      }
-      const name = (await readdir(dir)).find((f) => f.endsWith(suffix));
-      if (name !== undefined) {
-        try {
-          const ports = JSON.parse(await readFile(join(dir, name), 'utf8')) as { nats?: string[] };
-          const url = ports.nats?.[0];
-          if (url !== undefined) return Number(new URL(url).port);
-        } catch {
-          // Written but not yet complete: read again.
-        }
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  } finally {
-    child.off('exit', onExit);
-  }
 }
 
 /** Starts a nats-server on a free port with its own store directory. */
@@ -137,7 +82,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     await spawned;
     track(proc);
     child = proc;
-    port = await waitForPort(proc, dir, () => err);
+    port = await waitForPort(proc, dir, START_TIMEOUT_MS, () => err);
   };
 
   const terminate = async (): Promise<void> => {
