@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { connect, type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection, type Subscription } from 'nats';
-import { HotlistRefusedError } from '../errors.js';
+import { HotlistRefusedError, InvalidEntryError } from '../errors.js';
 import type { HotlistEntry, MatcherOptions, MatchTier } from '../types.js';
 import { createMatcher } from '../matcher.js';
 import { checkListType } from '../policy/index.js';
@@ -278,18 +278,24 @@ class Service implements RunningService {
     const out: Array<{ id: string; entry: HotlistEntry; revision: number }> = [];
     if (this.live === undefined) return out;
     const { entries, cancelled } = this.live.view;
+    const refuse = (id: string, error: string): void => this.logger.error({ stage: 'live', id, error }, 'live hotlist entry refused');
     for (const [id, { entry, revision }] of entries) {
       if (cancelled.has(id) || compacted.get(id) === revision) continue;
+      const verdict = checkListType(entry.list);
+      if (verdict.ok) out.push({ id, entry, revision });
+      else refuse(id, `${verdict.reason} (${verdict.citation})`);
+    }
+    // One trial build checks them all; a malformed entry is named by its index and dropped.
+    for (;;) {
       try {
-        createMatcher({ entries: [entry], ...this.matcherOptions() });
-        const verdict = checkListType(entry.list);
-        if (!verdict.ok) throw new Error(`${verdict.reason} (${verdict.citation})`);
-        out.push({ id, entry, revision });
+        createMatcher({ entries: out.map((x) => x.entry), ...this.matcherOptions() });
+        return out;
       } catch (err) {
-        this.logger.error({ stage: 'live', id, error: (err as Error).message }, 'live hotlist entry refused');
+        if (!(err instanceof InvalidEntryError)) throw err;
+        const [bad] = out.splice(err.index, 1);
+        refuse(bad.id, err.message.replace(/^hotlist entry \d+: /, ''));
       }
     }
-    return out;
   }
 
   private matcherOptions(): Omit<MatcherOptions, 'entries'> {

@@ -110,6 +110,24 @@ describe('live hotlist updates', () => {
     expect(verified.stdout).toMatch(/OK, 5 records/);
   }, 90_000);
 
+  it('applies the good entries written straight to the bucket and logs the malformed or forbidden ones', async () => {
+    const prefix = uniquePrefix();
+    const bucket = `b${prefix}`;
+    const kv = await nc.jetstream().views.kv(bucket, { history: 10 });
+    await kv.put('entry.BAD1', JSON.stringify({ plate: 'AB#12', list: 'BOLO' }));
+    await kv.put('entry.BAD2', JSON.stringify({ plate: 'ICE123', list: 'ICE_DETAINER' }));
+    await kv.put('entry.GOOD1', JSON.stringify({ plate: 'GD1234', list: 'STOLEN_VEHICLE' }));
+    const svc = await startServiceProcess({ natsUrl: server.url, config: { subjects: { prefix }, liveUpdates: { bucket, required: true } } });
+    const alerts = collect(nc, `${prefix}.alerts.>`).messages;
+    nc.publish(`${prefix}.reads.cam`, enc.encode(JSON.stringify({ id: 'g', plate: 'GD1234', cameraId: 'c' })));
+    nc.publish(`${prefix}.reads.cam`, enc.encode(JSON.stringify({ id: 'i', plate: 'ICE123', cameraId: 'c' })));
+    await waitFor(async () => alerts.length > 0, 5000, () => 'the good live entry alerted');
+    await sleep(300);
+    expect(alerts.map((m) => (JSON.parse(dec.decode(m.data)) as Alert).entryId)).toEqual(['GOOD1']);
+    const refused = svc.logs.filter((l) => l.msg === 'live hotlist entry refused').map((l) => l.id);
+    expect(new Set(refused)).toEqual(new Set(['BAD1', 'BAD2']));
+  }, 30_000);
+
   it('refuses a live partial entry for a forbidden purpose, and audits the refusal', async () => {
     const prefix = uniquePrefix();
     const audit = join(tmp.dir, `${prefix}.audit.jsonl`);
