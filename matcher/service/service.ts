@@ -14,7 +14,7 @@ import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { connect, type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection, type Subscription } from 'nats';
 import { HotlistRefusedError, InvalidEntryError } from '../errors.js';
-import type { HotlistEntry, MatcherOptions, MatchTier } from '../types.js';
+import type { HotlistEntry, Matcher, MatcherOptions, MatchTier } from '../types.js';
 import { createMatcher } from '../matcher.js';
 import { checkListType } from '../policy/index.js';
 import { AuditLog } from '../audit/index.js';
@@ -224,7 +224,7 @@ class Service implements RunningService {
     const config = this.config;
     const log = this.logger.child({ stage: 'hotlist' });
     const m = config.matching;
-    const liveEntries = this.checkedLiveEntries(new Map());
+    const liveEntries = this.checkedLiveEntries(new Map()).kept;
     const loaded = await loadOffThread({
       sources: config.hotlists,
       options: {
@@ -274,9 +274,9 @@ class Service implements RunningService {
    * Live entries that pass the same checks as a file's (a malformed or forbidden one is
    * logged and left out), not cancelled and not already compacted at the same revision.
    */
-  private checkedLiveEntries(compacted: Map<string, number>): Array<{ id: string; entry: HotlistEntry; revision: number }> {
+  private checkedLiveEntries(compacted: Map<string, number>): { kept: Array<{ id: string; entry: HotlistEntry; revision: number }>; matcher?: Matcher } {
     const out: Array<{ id: string; entry: HotlistEntry; revision: number }> = [];
-    if (this.live === undefined) return out;
+    if (this.live === undefined) return { kept: out };
     const { entries, cancelled } = this.live.view;
     const refuse = (id: string, error: string): void => this.logger.error({ stage: 'live', id, error }, 'live hotlist entry refused');
     for (const [id, { entry, revision }] of entries) {
@@ -288,8 +288,8 @@ class Service implements RunningService {
     // One trial build checks them all; a malformed entry is named by its index and dropped.
     for (;;) {
       try {
-        createMatcher({ entries: out.map((x) => x.entry), ...this.matcherOptions() });
-        return out;
+        const matcher = createMatcher({ entries: out.map((x) => x.entry), ...this.matcherOptions() });
+        return { kept: out, matcher };
       } catch (err) {
         if (!(err instanceof InvalidEntryError)) throw err;
         const [bad] = out.splice(err.index, 1);
@@ -307,16 +307,14 @@ class Service implements RunningService {
   private rebuildOverlay(reason: string): void {
     const gen = this.gen;
     if (gen === undefined) return;
-    const live = this.checkedLiveEntries(gen.compacted);
-    const entries = live.map((x) => x.entry);
+    const { kept, matcher } = this.checkedLiveEntries(gen.compacted);
+    const entries = kept.map((x) => x.entry);
     const version = this.overlay.version + 1;
     const staleBase = new Set<string>();
     for (const [id, revision] of gen.compacted) if (this.live?.view.entries.get(id)?.revision !== revision) staleBase.add(id);
     const overlay: Overlay = { version, gen, entries, cancelled: new Set(this.live?.view.cancelled.keys() ?? []), staleBase };
-    if (entries.length > 0) {
-      const snapshot = createMatcher({ entries, ...this.matcherOptions(), sourceRefreshedAt: { LIVE: Date.now() } }).snapshot();
-      overlay.task = { version, snapshot, offset: gen.entries.length };
-    }
+    // The trial build that checked the entries is the overlay itself.
+    if (entries.length > 0 && matcher !== undefined) overlay.task = { version, snapshot: matcher.snapshot(), offset: gen.entries.length };
     this.overlay = overlay;
     this.logger.info({ stage: 'live', reason, entries: entries.length, cancelled: overlay.cancelled.size, version }, 'live hotlist changes applied');
   }
