@@ -4,6 +4,7 @@
  * cheap parsing of the outputs it counts. Nothing here prints.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { build, type Histogram } from 'hdr-histogram-js';
 import type { NatsConnection } from 'nats';
@@ -37,6 +38,28 @@ export class Signal {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far; NaN where /proc is not there. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // Fields after the command name (which may hold spaces), from its closing parenthesis.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+// USER_HZ: 100 on every Linux the benchmark runs on (getconf CLK_TCK).
+const CLOCK_TICKS = 100;
+
+/** CPU seconds of several processes, summed per name. */
+export function cpuSnapshot(pids: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) out[name] = cpuSeconds(pid);
+  return out;
+}
+
 const RETENTION = Buffer.from('"retention":');
 const TS = Buffer.from('"ts":');
 
@@ -50,6 +73,21 @@ export function countRecords(data: Uint8Array): number {
     at = b.indexOf(RETENTION, at + RETENTION.length + 20);
   }
   return n;
+}
+
+/**
+ * Calls `f` with the `ts` of every record of a records message (a record or an array of them;
+ * the benchmark's reads have no nested `ts`), without parsing the rest.
+ */
+export function eachTs(data: Uint8Array, f: (ts: number) => void): void {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let at = b.indexOf(TS);
+  while (at >= 0) {
+    let end = at + TS.length;
+    while (end < b.length && ((b[end] >= 0x30 && b[end] <= 0x39) || b[end] === 0x2e || b[end] === 0x65 || b[end] === 0x2b || b[end] === 0x2d)) end++;
+    f(Number(b.toString('latin1', at + TS.length, end)));
+    at = b.indexOf(TS, end);
+  }
 }
 
 /** The `ts` of a single record or alert (JSON), without parsing the rest; NaN if absent. */

@@ -2,7 +2,10 @@
  * End-to-end benchmark: the service on a private nats-server beside the raw ceiling.
  *
  *   npm run build && npm run bench:e2e -- [--quick] [--reps 3] [--workers 0,1] [--rate 50000]
- *        [--latency-s 5] [--entries 100000] [--out FILE]
+ *        [--latency-s 5] [--entries 100000] [--modes core,jetstream] [--per-msg 1,100]
+ *        [--no-latency] [--batch-wait-ms N] [--profile DIR] [--out FILE]
+ *
+ * --profile DIR runs every service process under `node --cpu-prof` into DIR.
  *
  * 1. raw ceiling: a subscriber process that only counts messages (bench/e2e-raw.ts);
  * 2. service: `platesieve serve` in its own process (workers 0 and 1), reads published by this
@@ -24,7 +27,8 @@ import type { PlateRead } from '../matcher/types.js';
 import { generateHotlist, generateReads } from '../fixtures/generator.js';
 import { writeHotlistCsv } from '../fixtures/files.js';
 import { startEmbeddedNats, type EmbeddedNats } from '../matcher/service/embedded-nats.js';
-import { Signal, countRecords, drive, latencyHistogram, paced, startChild, tsOf, wallMs, type Child, type DriveResult } from './e2e-drive.js';
+import { RECORDS_HEADER } from '../matcher/service/record-json.js';
+import { Signal, countRecords, cpuSnapshot, drive, eachTs, latencyHistogram, paced, startChild, tsOf, wallMs, type Child, type DriveResult } from './e2e-drive.js';
 import { human, intArg, machineInfo, median, parseArgs, table, writeResults } from './util.js';
 
 type Mode = 'core' | 'jetstream';
@@ -41,6 +45,12 @@ const entries = intArg(args, 'entries', 100_000);
 const rate = intArg(args, 'rate', 50_000);
 const latencyS = intArg(args, 'latency-s', quick ? 2 : 5);
 const workersList = (args.get('workers') ?? '0,1').split(',').map(Number);
+const modes = (args.get('modes') ?? 'core,jetstream').split(',') as Mode[];
+const perMsgList = (args.get('per-msg') ?? '1,100').split(',').map(Number);
+const profileDir = args.get('profile');
+const withLatency = !args.has('no-latency');
+/** pool.batchWaitMs of the service (its default when not given). */
+const batchWaitMs = args.has('batch-wait-ms') ? Number(args.get('batch-wait-ms')) : undefined;
 /** Reads per timed run, by reads per message and mode. */
 const RUN_READS: Record<string, number> = quick
   ? { 'core:1': 20_000, 'core:100': 200_000, 'jetstream:1': 10_000, 'jetstream:100': 100_000 }
@@ -81,7 +91,7 @@ function serviceConfig(url: string, mode: Mode, workers: number): string {
     subjects: { prefix: PREFIX },
     mode,
     hotlists: [{ file: hotlistFile, source: 'NCIC' }],
-    pool: { workers },
+    pool: { workers, ...(batchWaitMs === undefined ? {} : { batchWaitMs }) },
     // Off so that every repetition raises the same alerts (a repeat is otherwise suppressed for 5 min).
     suppression: { windowMs: 0 },
     metrics: false,
@@ -104,11 +114,17 @@ function collect(nc: NatsConnection, signal: Signal): Outputs {
   const o: Outputs = { records: 0, alerts: 0, deadLetters: 0, recordLatency: null, alertLatency: null };
   nc.subscribe(`${PREFIX}.records.>`, {
     callback: (_e, m) => {
-      const n = countRecords(m.data);
+      // Array messages name their record count in a header; a lone record is one.
+      const header = m.headers?.get(RECORDS_HEADER);
+      const n = header ? Number(header) : countRecords(m.data);
       o.records += n;
-      if (o.recordLatency !== null && n === 1) {
-        const ts = tsOf(m.data, true);
-        if (ts > 0) o.recordLatency.recordValue(Math.max(1, Math.round((wallMs() - ts) * 1000)));
+      const h = o.recordLatency;
+      if (h !== null) {
+        // Every record of the message: coalesced arrays hold reads published over a few ms.
+        const now = wallMs();
+        eachTs(m.data, (ts) => {
+          if (ts > 0) h.recordValue(Math.max(1, Math.round((now - ts) * 1000)));
+        });
       }
       signal.notify();
     },
@@ -136,6 +152,8 @@ interface ThroughputRow {
   messagesPerS: number;
   alerts?: number;
   dropped?: number;
+  /** CPU µs per read over the timed runs, by process (service or subscriber, natsServer, driver). */
+  cpu: Record<string, number>;
 }
 
 async function withServer<T>(mode: Mode, f: (server: EmbeddedNats, nc: NatsConnection) => Promise<T>): Promise<T> {
@@ -149,14 +167,27 @@ async function withServer<T>(mode: Mode, f: (server: EmbeddedNats, nc: NatsConne
   }
 }
 
-async function repeat(nc: NatsConnection, perMsg: number, mode: Mode, progress: () => number, signal: Signal): Promise<DriveResult[]> {
+/** CPU microseconds per read of each process over the timed runs (where /proc tells). */
+function cpuPerRead(timed: { start?: Record<string, number>; end?: Record<string, number> }, runs: readonly DriveResult[]): Record<string, number> {
+  const reads = runs.reduce((a, r) => a + r.reads, 0);
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(timed.start ?? {})) out[name] = ((timed.end![name] - timed.start![name]) * 1e6) / reads;
+  return out;
+}
+
+async function repeat(
+  nc: NatsConnection, perMsg: number, mode: Mode, progress: () => number, signal: Signal,
+  timed: { start?: Record<string, number>; end?: Record<string, number> }, pids: Record<string, number>,
+): Promise<DriveResult[]> {
   const total = RUN_READS[`${mode}:${perMsg}`];
   const msgs = perMsg === 1 ? single : arrays;
   const subject = `${PREFIX}.reads.cam`;
   // Warm-up (JIT, worker start, stream creation): a tenth of a run, not timed.
   await drive(nc, subject, msgs, perMsg, Math.max(perMsg * 100, total / 10), WINDOW[perMsg], progress, signal);
   const runs: DriveResult[] = [];
+  timed.start = cpuSnapshot(pids);
   for (let r = 0; r < reps; r++) runs.push(await drive(nc, subject, msgs, perMsg, total, WINDOW[perMsg], progress, signal));
+  timed.end = cpuSnapshot(pids);
   return runs;
 }
 
@@ -179,9 +210,11 @@ async function rawCeiling(mode: Mode, perMsg: number): Promise<ThroughputRow> {
         },
       });
       await nc.flush();
-      const runs = await repeat(nc, perMsg, mode, () => acked, signal);
+      const pids = { subscriber: child.proc.pid ?? -1, natsServer: server.pid, driver: process.pid };
+      const timed: { start?: Record<string, number>; end?: Record<string, number> } = {};
+      const runs = await repeat(nc, perMsg, mode, () => acked, signal, timed, pids);
       const readsPerS = median(runs.map((x) => x.readsPerS));
-      return { path: 'raw subscriber', mode, readsPerMessage: perMsg, workers: null, runs, readsPerS, messagesPerS: readsPerS / perMsg };
+      return { path: 'raw subscriber', mode, readsPerMessage: perMsg, workers: null, runs, readsPerS, messagesPerS: readsPerS / perMsg, cpu: cpuPerRead(timed, runs) };
     } finally {
       await child.stop();
     }
@@ -189,7 +222,8 @@ async function rawCeiling(mode: Mode, perMsg: number): Promise<ThroughputRow> {
 }
 
 async function startServiceChild(url: string, mode: Mode, workers: number): Promise<Child> {
-  return startChild(process.execPath, [MAIN, 'serve', '--config', serviceConfig(url, mode, workers), '--workers', String(workers)], /"consuming reads"/, /reads dropped/);
+  const prof = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`];
+  return startChild(process.execPath, [...prof, MAIN, 'serve', '--config', serviceConfig(url, mode, workers), '--workers', String(workers)], /"consuming reads"/, /reads dropped/);
 }
 
 async function serviceThroughput(mode: Mode, perMsg: number, workers: number): Promise<ThroughputRow> {
@@ -199,9 +233,14 @@ async function serviceThroughput(mode: Mode, perMsg: number, workers: number): P
       const signal = new Signal();
       const o = collect(nc, signal);
       await nc.flush();
-      const runs = await repeat(nc, perMsg, mode, () => o.records + o.deadLetters, signal);
+      const pids = { service: child.proc.pid ?? -1, natsServer: server.pid, driver: process.pid };
+      const timed: { start?: Record<string, number>; end?: Record<string, number> } = {};
+      const runs = await repeat(nc, perMsg, mode, () => o.records + o.deadLetters, signal, timed, pids);
       const readsPerS = median(runs.map((x) => x.readsPerS));
-      return { path: 'service', mode, readsPerMessage: perMsg, workers, runs, readsPerS, messagesPerS: readsPerS / perMsg, alerts: o.alerts, dropped: child.watched() };
+      return {
+        path: 'service', mode, readsPerMessage: perMsg, workers, runs, readsPerS, messagesPerS: readsPerS / perMsg, alerts: o.alerts, dropped: child.watched(),
+        cpu: cpuPerRead(timed, runs),
+      };
     } finally {
       await child.stop();
     }
@@ -255,8 +294,8 @@ const t0 = Date.now();
 const throughput: ThroughputRow[] = [];
 const latencies: LatencyRow[] = [];
 try {
-  for (const mode of ['core', 'jetstream'] as const) {
-    for (const perMsg of [1, 100]) {
+  for (const mode of modes) {
+    for (const perMsg of perMsgList) {
       out(`${mode}, ${perMsg === 1 ? 'one read a message' : 'arrays of 100'}: raw ceiling...`);
       throughput.push(await rawCeiling(mode, perMsg));
       for (const w of workersList) {
@@ -265,12 +304,14 @@ try {
       }
     }
   }
-  for (const w of workersList) {
+  for (const w of withLatency && modes.includes('core') ? workersList : []) {
     out(`latency at ${human(rate)} reads/s offered, core, workers ${w}...`);
     latencies.push(await latency('core', w));
   }
-  out(`latency at ${human(rate)} reads/s offered, jetstream, workers ${workersList[workersList.length - 1]}...`);
-  latencies.push(await latency('jetstream', workersList[workersList.length - 1]));
+  if (withLatency && modes.includes('jetstream')) {
+    out(`latency at ${human(rate)} reads/s offered, jetstream, workers ${workersList[workersList.length - 1]}...`);
+    latencies.push(await latency('jetstream', workersList[workersList.length - 1]));
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -283,10 +324,11 @@ const rows = throughput.map((r) => {
 });
 out('');
 out(table(
-  ['mode', 'reads/msg', 'path', 'workers', 'reads/s', 'msgs/s', 'x raw', 'runs (reads/s)', 'notes'],
+  ['mode', 'reads/msg', 'path', 'workers', 'reads/s', 'msgs/s', 'x raw', 'runs (reads/s)', 'CPU µs/read (consumer/nats/driver)', 'notes'],
   rows.map((r) => [
     r.mode, String(r.readsPerMessage), r.path, r.workers === null ? '-' : String(r.workers), human(r.readsPerS), human(r.messagesPerS),
     r.path === 'service' ? `${r.ratio.toFixed(2)}x` : '', r.runs.map((x) => human(x.readsPerS)).join(' '),
+    [r.cpu.service ?? r.cpu.subscriber, r.cpu.natsServer, r.cpu.driver].map((x) => (Number.isFinite(x) ? x.toFixed(2) : '-')).join(' / '),
     [r.runs.some((x) => x.stalled) ? 'STALLED (lost reads)' : '', r.dropped ? `dropped-warnings ${r.dropped}` : ''].filter(Boolean).join(' '),
   ]),
 ));

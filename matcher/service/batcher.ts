@@ -1,7 +1,9 @@
 /**
  * Batching of incoming messages by count, bytes and time, with a bound on batches in
- * flight. Latency stays low at low rates (a batch leaves after `waitMs`) and throughput high
- * at high rates (full batches leave at once). Backpressure: in JetStream mode the consumer
+ * flight ("smart batching"): a batch leaves as soon as the messages that arrived together
+ * (one socket read's worth) have been taken in and a slot is free, when it is full, or at
+ * the latest `waitMs` after its first message. At low rates a read waits for no timer; at
+ * high rates batches fill up while the slots are busy, so they grow with the load. Backpressure: in JetStream mode the consumer
  * awaits `room()` before taking more messages; in core mode (no flow control in NATS) at
  * most `maxPending` messages wait, and the rest are dropped and counted, which is the
  * at-most-once contract of core NATS (see docs/operations.md).
@@ -34,6 +36,7 @@ export class Batcher<T extends Sized> {
   private pendingBytes = 0;
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private roomWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
 
@@ -56,9 +59,22 @@ export class Batcher<T extends Sized> {
     this.filling.push(item);
     this.fillingBytes += item.data.length;
     this.pendingBytes += item.data.length;
-    if (this.filling.length >= this.opts.maxMessages || this.fillingBytes >= this.opts.maxBytes) this.flush();
-    else if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), this.opts.waitMs);
+    if (this.filling.length >= this.opts.maxMessages || this.fillingBytes >= this.opts.maxBytes) {
+      this.flush();
+      return true;
+    }
+    if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), this.opts.waitMs);
+    // After the I/O callbacks of this turn of the event loop: everything that arrived together.
+    this.immediate ??= setImmediate(() => {
+      this.immediate = undefined;
+      this.flushIfIdle();
+    });
     return true;
+  }
+
+  /** Sends the filling batch if a slot is free for it now (else it keeps filling). */
+  private flushIfIdle(): void {
+    if (this.filling.length > 0 && this.queued.length === 0 && this.inFlight < this.opts.maxInFlight) this.flush();
   }
 
   /** Resolves when another batch could start at once (the consumer's backpressure). */
@@ -98,6 +114,8 @@ export class Batcher<T extends Sized> {
       void this.dispatch(batch).finally(() => {
         this.inFlight--;
         this.pump();
+        // What arrived while every slot was busy leaves now.
+        this.flushIfIdle();
         this.wake();
       });
     }

@@ -132,6 +132,12 @@ export interface ServiceConfig {
   matching: MatchingConfig;
   pool: PoolConfig;
   suppression: { windowMs: number };
+  /**
+   * `coalesce`: in core mode, the non-hit records of a batch go out together (one array
+   * message per retention policy) rather than one message per input message. JetStream
+   * mode always publishes per input message (redelivery dedupe needs it).
+   */
+  records: { coalesce: boolean };
   retention: {
     default: RetentionPolicyConfig;
     /** Keyed by agency ORI; every field filled (missing ones come from `default`, policy from the ORI). */
@@ -347,6 +353,7 @@ const serviceSchema = obj({
     maxInFlight: int(1).default(4),
   }).prefault({}),
   suppression: obj({ windowMs: int(0).default(300_000) }).prefault({}),
+  records: obj({ coalesce: z.boolean({ error: 'must be true or false' }).default(true) }).prefault({}),
   retention: obj({
     default: retentionPolicySchema.prefault({}),
     agencies: z

@@ -6,10 +6,11 @@
 import type { HotlistEntry, ReadRecord } from '../types.js';
 import { buildAlert, entryIdOf, type AlertContext } from '../alerts.js';
 import type { EntryStore } from './compile.js';
-import type { TaskResult } from './processor.js';
+import type { NonhitGroup, TaskResult } from './processor.js';
 import type { OutputMessage } from './outputs.js';
 import { subjectToken, type Subjects } from './subjects.js';
-import { encodeJson, encodeRecords, type Reject } from './wire.js';
+import { encodeJson, type Reject } from './wire.js';
+import { ByteWriter, RECORDS_HEADER, RecordsMessages } from './record-json.js';
 import type { AlertSuppressor } from './suppression.js';
 import { buildRecord, retentionFor, type RetentionConfig } from './retention.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -64,6 +65,23 @@ export function deadLetterOf(inc: BatchMessage, input: number, rej: Pick<Reject,
   return { subject: deps.subjects.deadletter, data, id: `${inc.key}.dl.${rej.index ?? 'm'}`, headers, input };
 }
 
+/**
+ * Output messages of encoded records: an array message carries the number of its records
+ * in a header, so a consumer can count them without parsing.
+ */
+function pushRecordMessages(
+  group: Pick<NonhitGroup, 'policy' | 'data' | 'counts'>, cls: 'hit' | 'nonhit', idBase: string, input: number, deps: FinalizeDeps, outputs: OutputMessage[],
+): void {
+  const subject = deps.subjects.records(cls, group.policy);
+  group.data.forEach((data, c) => {
+    const headers = data[0] === 0x5b ? { [RECORDS_HEADER]: String(group.counts[c]) } : undefined;
+    outputs.push({ subject, data, id: `${idBase}${c === 0 ? '' : `.${c}`}`, input, headers });
+  });
+}
+
+// The hit-records writer of this thread, reused.
+const hitWriter = new ByteWriter(16 * 1024);
+
 /** Records grouped by policy, one message (or more when too large) per policy. */
 function pushRecords(records: readonly ReadRecord[], cls: 'hit' | 'nonhit', tag: string, inc: BatchMessage, input: number, single: boolean, deps: FinalizeDeps, outputs: OutputMessage[]): void {
   const byPolicy = new Map<string, ReadRecord[]>();
@@ -73,9 +91,10 @@ function pushRecords(records: readonly ReadRecord[], cls: 'hit' | 'nonhit', tag:
     else group.push(r);
   }
   for (const [policy, group] of byPolicy) {
-    const token = subjectToken(policy);
-    encodeRecords(group, single, deps.maxOutputBytes).forEach((data, c) =>
-      outputs.push({ subject: deps.subjects.records(cls, policy), data, id: `${inc.key}.${tag}.${token}${c === 0 ? '' : `.${c}`}`, input }));
+    const messages = new RecordsMessages(hitWriter, deps.maxOutputBytes, single);
+    for (const r of group) messages.addJson(JSON.stringify(r));
+    const data = messages.finish();
+    pushRecordMessages({ policy, data, counts: messages.counts }, cls, `${inc.key}.${tag}.${subjectToken(policy)}`, input, deps, outputs);
     deps.metrics.record(cls, group.length);
   }
 }
@@ -93,20 +112,24 @@ export function finalizeBatch(batch: readonly BatchMessage[], result: TaskResult
     now,
     refreshedAt: (source) => (source !== undefined ? gen.refreshed.get(source) : undefined) ?? gen.loadedAt,
   };
+  if (result.nonhit !== undefined && batch.length > 0) {
+    // Coalesced (core mode): not tied to one input message, so `input` is -1.
+    for (const group of result.nonhit) pushRecordMessages(group, 'nonhit', `${batch[0].key}.nonhit.${subjectToken(group.policy)}.b`, -1, deps, outputs);
+  }
+  // Counters once per batch, not per message.
+  let readsIn = 0;
+  let nonhit = 0;
   for (let i = 0; i < batch.length; i++) {
     const inc = batch[i];
     const out = result.outcomes[i];
-    m.readsIn(out.reads);
+    readsIn += out.reads;
+    nonhit += out.nonhitCount;
     for (const rej of out.rejects) {
       outputs.push(deadLetterOf(inc, i, rej, deps));
       m.deadLetter(rej.code);
       if (rej.index !== null) m.invalidRead(rej.code);
     }
-    for (const group of out.nonhit) {
-      const token = subjectToken(group.policy);
-      group.data.forEach((data, c) => outputs.push({ subject: deps.subjects.records('nonhit', group.policy), data, id: `${inc.key}.nonhit.${token}${c === 0 ? '' : `.${c}`}`, input: i }));
-    }
-    if (out.nonhitCount > 0) m.record('nonhit', out.nonhitCount);
+    for (const group of out.nonhit) pushRecordMessages(group, 'nonhit', `${inc.key}.nonhit.${subjectToken(group.policy)}`, i, deps, outputs);
     if (out.hitReads.length === 0) continue;
     const hitRecords: ReadRecord[] = [];
     const lateNonhit: ReadRecord[] = [];
@@ -144,5 +167,7 @@ export function finalizeBatch(batch: readonly BatchMessage[], result: TaskResult
     if (lateNonhit.length > 0) pushRecords(lateNonhit, 'nonhit', 'nonhit-late', inc, i, out.single, deps, outputs);
     if (hitRecords.length > 0) pushRecords(hitRecords, 'hit', 'hit', inc, i, out.single, deps, outputs);
   }
+  m.readsIn(readsIn);
+  if (nonhit > 0) m.record('nonhit', nonhit);
   return outputs;
 }

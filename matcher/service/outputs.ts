@@ -12,7 +12,7 @@ export interface OutputMessage {
   /** Stable id of this output (JetStream dedupe). */
   id: string;
   headers?: Record<string, string>;
-  /** Index in its batch of the input message it comes from. */
+  /** Index in its batch of the input message it comes from; -1 for records coalesced over the batch. */
   input: number;
 }
 

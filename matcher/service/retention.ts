@@ -33,6 +33,11 @@ export interface RetentionConfig {
 /** One day in milliseconds. */
 export const DAY_MS = 86_400_000;
 
+/** The policy of an agency: its own, or the default for an agency not configured (or none). */
+export function policyFor(agency: string | undefined, config: RetentionConfig): RetentionPolicy {
+  return (agency !== undefined && Object.hasOwn(config.agencies, agency) && config.agencies[agency]) || config.default;
+}
+
 /**
  * The retention tag of a read. `agency` not configured (or absent) takes the default policy;
  * `expiresAt = readTs + days * DAY_MS`, from the read time, not the time it was processed, so
@@ -44,7 +49,7 @@ export function retentionFor(
   readTs: number,
   config: RetentionConfig,
 ): Retention {
-  const policy = (agency !== undefined && Object.hasOwn(config.agencies, agency) && config.agencies[agency]) || config.default;
+  const policy = policyFor(agency, config);
   const cls: RetentionClass = hit ? 'hit' : 'nonhit';
   return {
     policy: policy.policy,

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { connect, type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection, type Subscription } from 'nats';
+import { connect, type ConsumerMessages, type JetStreamClient, type JsMsg, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { HotlistRefusedError, InvalidEntryError } from '../errors.js';
 import type { HotlistEntry, Matcher, MatcherOptions, MatchTier } from '../types.js';
 import { createMatcher } from '../matcher.js';
@@ -48,10 +48,22 @@ const BATCH_BYTES = 1024 * 1024;
 
 interface Incoming {
   data: Uint8Array;
-  subject: string;
+  readonly subject: string;
   key: string;
   receivedAt: number;
   js?: JsMsg;
+}
+
+/** A core NATS message; its subject is decoded (a TextDecoder call) only if a dead letter needs it. */
+class CoreIncoming implements Incoming {
+  readonly data: Uint8Array;
+  constructor(private readonly msg: Msg, readonly key: string, readonly receivedAt: number) {
+    this.data = msg.data;
+  }
+
+  get subject(): string {
+    return this.msg.subject;
+  }
 }
 
 /**
@@ -202,8 +214,7 @@ class Service implements RunningService {
             log.error({ err }, 'subscription error');
             return;
           }
-          const item: Incoming = { data: msg.data, subject: msg.subject, key: `${this.instance}.${++this.counter}`, receivedAt: Date.now() };
-          if (!this.batcher.push(item)) this.drop();
+          if (!this.batcher.push(new CoreIncoming(msg, `${this.instance}.${++this.counter}`, Date.now()))) this.drop();
         },
       });
     }
@@ -253,7 +264,7 @@ class Service implements RunningService {
       }
     }
     const snapshot = loaded.snapshot;
-    const runner = createRunner(snapshot, { maxMessageBytes: MAX_MESSAGE_BYTES, maxOutputBytes: this.maxOutputBytes, retention: config.retention }, config.pool.workers);
+    const runner = createRunner(snapshot, { maxMessageBytes: MAX_MESSAGE_BYTES, maxOutputBytes: this.maxOutputBytes, retention: config.retention, coalesceRecords: config.mode === 'core' && config.records.coalesce }, config.pool.workers);
     for (const src of loaded.sources) this.metrics.hotlistEntries(src.source, src.entries);
     log.info({ entries: snapshot.stats.entries, bytes: snapshot.bytes.byteLength, buildMs: Math.round(snapshot.stats.buildTimeMs), version: snapshot.version }, 'hotlist compiled');
     return {
@@ -502,6 +513,9 @@ class Service implements RunningService {
       this.logger.error({ subject: outputs[i].subject, id: outputs[i].id, bytes: outputs[i].data.length, error: err.message }, 'output not published');
     }
     const now = Date.now();
+    // Receive times are in ms: messages of one ms share a latency, recorded once with a count.
+    let runAt = -1;
+    let runCount = 0;
     for (let i = 0; i < batch.length; i++) {
       const m = batch[i];
       if (failed?.has(i)) {
@@ -510,8 +524,14 @@ class Service implements RunningService {
         continue;
       }
       m.js?.ack();
-      this.metrics.recordLatency('end_to_end', (now - m.receivedAt) * 1000);
+      if (m.receivedAt !== runAt) {
+        if (runCount > 0) this.metrics.recordLatency('end_to_end', (now - runAt) * 1000, runCount);
+        runAt = m.receivedAt;
+        runCount = 0;
+      }
+      runCount++;
     }
+    if (runCount > 0) this.metrics.recordLatency('end_to_end', (now - runAt) * 1000, runCount);
   }
 
   /**

@@ -1,10 +1,10 @@
 /**
  * Message payloads. A reads message is one read or an array of reads, msgpack, or JSON when
- * its first byte is `{` or `[` (DESIGN.md "NATS"). Outputs are JSON: an alert a message, and
- * the records of one input message in one message per class (a single record when the input
- * carried one read, else an array), so any language reads them with its standard library.
+ * its first byte is `{` or `[` (DESIGN.md "NATS"). Outputs are JSON, so any language reads
+ * them with its standard library: an alert a message; records as record-json.ts writes them.
+ * This is the object path; msgpack reads mostly take the fast path (msgpack-scan.ts).
  */
-import { Unpackr } from 'msgpackr';
+import { unpackr } from './msgpack-scan.js';
 import type { PlateRead } from '../types.js';
 
 /** Why (part of) a message was dead-lettered. Stable codes. */
@@ -34,8 +34,6 @@ export type Decoded =
   | { ok: false; reject: Reject };
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
-// One Unpackr per thread, reused (msgpackr's advice); records-as-maps so reads are objects.
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 function firstByte(bytes: Uint8Array): number {
   for (let i = 0; i < bytes.length; i++) {
@@ -97,16 +95,4 @@ const textEncoder = new TextEncoder();
 /** JSON bytes of one value. */
 export function encodeJson(value: unknown): Uint8Array {
   return textEncoder.encode(JSON.stringify(value));
-}
-
-/**
- * JSON messages of a group of records: one object when the input carried one read, else an
- * array; an array larger than `maxBytes` is split into as many arrays as fit (NATS refuses
- * payloads above the server's max_payload).
- */
-export function encodeRecords(records: readonly unknown[], single: boolean, maxBytes: number): Uint8Array[] {
-  const whole = encodeJson(single && records.length === 1 ? records[0] : records);
-  if (whole.length <= maxBytes || records.length <= 1) return [whole];
-  const half = records.length >> 1;
-  return [...encodeRecords(records.slice(0, half), false, maxBytes), ...encodeRecords(records.slice(half), false, maxBytes)];
 }

@@ -1,0 +1,210 @@
+/**
+ * The service's fast path (msgpack-scan.ts + record-json.ts) against the object path it
+ * replaces (msgpackr decode, JSON.stringify of the record): on random reads, including
+ * every kind of field the scanner hands back to msgpackr, both give the same rejects, the
+ * same hit reads and byte-identical records.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Packr } from 'msgpackr';
+import { createMatcher, createHitMatcherFromSnapshot } from '../../matcher/matcher.js';
+import { processTask, type ProcessorSettings, type Task, type TaskResult } from '../../matcher/service/processor.js';
+import { scanMessage } from '../../matcher/service/msgpack-scan.js';
+import type { HotlistEntry } from '../../matcher/types.js';
+
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
+
+const entries: HotlistEntry[] = [
+  { id: 'e1', plate: 'ABC123', state: 'CO', list: 'STOLEN_VEHICLE' },
+  { id: 'e2', plate: '7XYZ88', list: 'WANTED' },
+  { id: 'e3', pattern: 'Q?Q*', case: 'C-1', enteredBy: 'tester', purpose: 'HOMICIDE', expires: '2999-01-01', list: 'BOLO', vehicle: { colour: 'RED' } },
+];
+const hits = createHitMatcherFromSnapshot(createMatcher({ entries }).snapshot());
+
+const retention = {
+  default: { policy: 'default-30d', nonhitDays: 30, hitDays: 365, basis: 'State policy "4.2" \\ C.R.S. 24-72-113' },
+  agencies: { CO0010000: { policy: 'denver-21d', nonhitDays: 21, hitDays: 730, basis: 'Denver PD ALPR policy' } },
+};
+
+const packers = [new Packr({ useRecords: false }), new Packr({ useRecords: false, useFloat32: 1 })];
+
+function settings(extra: Partial<ProcessorSettings> = {}): ProcessorSettings {
+  return { maxMessageBytes: 1 << 20, maxOutputBytes: 1 << 20, retention, ...extra };
+}
+
+function task(messages: readonly Uint8Array[]): Task {
+  const size = messages.reduce((a, m) => a + m.length, 0);
+  const buf = new Uint8Array(size);
+  const offsets = new Uint32Array(messages.length + 1);
+  let at = 0;
+  messages.forEach((m, i) => {
+    buf.set(m, at);
+    at += m.length;
+    offsets[i + 1] = at;
+  });
+  return { buf, offsets, keys: messages.map((_, i) => `inst.${i + 1}`), receivedAt: 1_736_000_000_000 };
+}
+
+/** Runs the same messages through both paths (each on its own copy: reads are changed in place). */
+function both(messages: readonly Uint8Array[], extra: Partial<ProcessorSettings> = {}): [TaskResult, TaskResult] {
+  return [
+    processTask(task(messages), hits, settings(extra)),
+    processTask(task(messages), hits, settings({ ...extra, objectPath: true })),
+  ];
+}
+
+const text = (chunks: Uint8Array[]): string[] => chunks.map((c) => Buffer.from(c).toString('utf8'));
+
+function comparable(r: TaskResult): unknown {
+  return {
+    reads: r.reads,
+    nonhit: r.nonhit?.map((g) => ({ ...g, data: text(g.data) })),
+    outcomes: r.outcomes.map((o) => ({ ...o, nonhit: o.nonhit.map((g) => ({ ...g, data: text(g.data) })) })),
+  };
+}
+
+// ----------------------------------------------------------------------------- arbitraries
+const asciiText = fc.string({ maxLength: 12 });
+const anyText = fc.oneof(asciiText, fc.string({ unit: 'binary', maxLength: 8 }), fc.constantFrom('', 'a"b\\c', '\u0000\u001f\u007f\n\t', 'Citroën', '😀'));
+const plateArb = fc.oneof(
+  { weight: 12, arbitrary: fc.constantFrom('ABC123', 'abc-123', 'A8C123', '7XYZ88', 'QAQ', 'QQQ77', 'ZZZ999', 'NOHIT1') },
+  { weight: 1, arbitrary: fc.constantFrom('', '   ', 'AB@12', 'ÄBC123', '12345678901', 'A B.C-1·2') },
+  { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.constant(null), asciiText) },
+);
+const numberArb = fc.oneof(
+  fc.integer({ min: -200, max: 200 }),
+  fc.integer(),
+  fc.double({ noNaN: false }),
+  fc.constantFrom(0, -0, 0.5, 0.834, 1, 1.5, 2 ** 32, 2 ** 53 - 1, 1_736_143_202_176, -1_736_143_202_176, 1e21, Number.NaN, Infinity),
+  fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }),
+);
+const scalarArb = fc.oneof(anyText, numberArb, fc.boolean(), fc.constant(null));
+const valueArb = fc.oneof(
+  { weight: 4, arbitrary: scalarArb },
+  { weight: 1, arbitrary: fc.array(scalarArb, { maxLength: 3 }) },
+  { weight: 1, arbitrary: fc.dictionary(asciiText, scalarArb, { maxKeys: 3 }) },
+);
+
+/** Mostly the values of a well-formed read (the fast path), sometimes anything. */
+function mostly<T>(good: fc.Arbitrary<T>, odd: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
+  return fc.oneof({ weight: 12, arbitrary: good }, { weight: 1, arbitrary: odd });
+}
+const goodText = fc.oneof(asciiText, fc.constantFrom('', 'a"b\\c', '\u0000\u001f\u007f\n\t\b\f\r', 'CAM-0138'));
+const goodNumber = fc.oneof(fc.integer(), fc.integer({ min: -70_000, max: 70_000 }), fc.double({ noNaN: true }), fc.constantFrom(0, -0, 0.834, 2 ** 32, 2 ** 53 - 1, 1_736_143_202_176, 1e21, -1e-7, Number.NaN, Infinity));
+
+const readArb = fc.record(
+  {
+    id: mostly(fc.constantFrom('R-1', 'a"b', 'x\\y'), fc.oneof(fc.constant(''), fc.integer(), fc.constant(null), anyText)),
+    plate: plateArb,
+    state: mostly(fc.constantFrom('CO', 'co', 'CA', ''), fc.oneof(fc.constant(null), fc.integer())),
+    ts: mostly(fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.constantFrom(1_736_143_202_176, 1.5e12 + 0.123, -5)), fc.oneof(numberArb, fc.constantFrom('2025-01-06T05:20:02Z', 'yesterday'), fc.constant(null))),
+    cameraId: mostly(goodText, anyText),
+    agency: mostly(fc.constantFrom('CO0010000', 'CO0560500'), fc.oneof(fc.integer(), anyText)),
+    confidence: mostly(fc.double({ min: 0, max: 1, noNaN: true }), fc.oneof(fc.constantFrom(1.5, -1), numberArb, asciiText)),
+    candidates: mostly(
+      fc.array(fc.record({ plate: plateArb, confidence: fc.double({ min: 0, max: 1, noNaN: true }) }, { requiredKeys: ['plate'] }), { maxLength: 3 }),
+      fc.constant('not a list'),
+    ),
+    vehicle: mostly(
+      fc.record({ make: fc.constantFrom('FORD', 'TOYOTA'), colour: fc.constantFrom('RED', 'BLK', 'red') }, { requiredKeys: [] }),
+      fc.oneof(fc.constant(null), fc.constant({ make: 'Citroën' })),
+    ),
+    lat: mostly(goodNumber, numberArb),
+    heading: mostly(fc.integer({ min: 0, max: 359 }), numberArb),
+    imageRef: mostly(goodText, anyText),
+    extra: mostly(fc.oneof(goodText, goodNumber, fc.boolean(), fc.constant(null), fc.array(goodNumber, { maxLength: 3 }), fc.dictionary(asciiText, goodText, { maxKeys: 3 })), valueArb),
+  },
+  { requiredKeys: ['plate'] },
+).chain((r) =>
+  // A field the record itself sets (`hit`, `alertIds`, `retention`), now and then.
+  fc.nat(20).map((n) => (n === 0 ? { ...r, hit: 'yes' } : n === 1 ? { ...r, retention: 7 } : r)),
+);
+
+const messageArb = fc.tuple(fc.oneof(readArb, fc.array(fc.oneof({ weight: 9, arbitrary: readArb }, { weight: 1, arbitrary: scalarArb }), { maxLength: 6 })), fc.nat(1));
+
+describe('service fast path', () => {
+  it('gives the same rejects, hit reads and byte-identical records as the object path', () => {
+    let scanned = 0;
+    let items = 0;
+    fc.assert(
+      fc.property(fc.array(messageArb, { minLength: 1, maxLength: 5 }), fc.boolean(), (msgs, coalesce) => {
+        const messages = msgs.map(([value, p]) => packers[p].pack(value));
+        for (const m of messages) {
+          const scan = scanMessage(m, 0, m.length);
+          items += scan?.reads.length ?? 0;
+          scanned += scan?.reads.filter((r) => r !== undefined).length ?? 0;
+        }
+        const [fast, reference] = both(messages, { coalesceRecords: coalesce });
+        expect(comparable(fast)).toEqual(comparable(reference));
+      }),
+      { numRuns: RUNS },
+    );
+    // The comparison means something only if the fast path took a good share of the reads.
+    expect(scanned / items).toBeGreaterThan(0.3);
+  });
+
+  it('takes plain reads on the fast path (scanned, not decoded)', () => {
+    const read = { id: 'R1', plate: 'NOHIT1', state: 'CO', ts: 1_736_143_202_176, cameraId: 'CAM-1', agency: 'CO0010000', confidence: 0.834, lat: 39.7, vehicle: { make: 'FORD' } };
+    const { id: _id, ...noId } = read;
+    const bytes = packers[0].pack([read, noId, { ...read, make: 'Citroën' }]);
+    const scan = scanMessage(bytes, 0, bytes.length);
+    expect(scan?.reads.map((r) => r !== undefined)).toEqual([true, true, false]);
+  });
+
+  it('reads 64-bit integers as numbers (other languages write epoch ms as uint64)', () => {
+    // {"plate":"NOHIT1","ts":uint64 1736143202176}, as msgpack-python or Go would write it.
+    const bytes = Buffer.concat([
+      Buffer.from([0x82, 0xa5]), Buffer.from('plate'), Buffer.from([0xa6]), Buffer.from('NOHIT1'),
+      Buffer.from([0xa2]), Buffer.from('ts'), Buffer.from([0xcf, 0, 0, 0x01, 0x94, 0x3a, 0x4d, 0x3e, 0x80]),
+    ]);
+    for (const objectPath of [false, true]) {
+      const r = processTask(task([bytes]), hits, settings({ objectPath }));
+      expect(r.outcomes[0].rejects).toEqual([]);
+      const record = JSON.parse(text(r.outcomes[0].nonhit[0].data)[0]);
+      expect(record.ts).toBe(0x0194_3a4d_3e80);
+      expect(record.retention.expiresAt).toBe(0x0194_3a4d_3e80 + 30 * 86_400_000);
+    }
+  });
+
+  it('leaves duplicate keys to msgpackr (the last value wins)', () => {
+    const bytes = Buffer.concat([
+      Buffer.from([0x82, 0xa5]), Buffer.from('plate'), Buffer.from([0xa6]), Buffer.from('NOHIT1'),
+      Buffer.from([0xa5]), Buffer.from('plate'), Buffer.from([0xa6]), Buffer.from('ABC123'),
+    ]);
+    expect(scanMessage(bytes, 0, bytes.length)?.reads[0]).toBeUndefined();
+    const [fast, reference] = both([bytes]);
+    expect(comparable(fast)).toEqual(comparable(reference));
+    expect(fast.outcomes[0].hitReads[0].read.plate).toBe('ABC123');
+  });
+
+  it('rejects a truncated message whole, as msgpackr does', () => {
+    const whole = packers[0].pack([{ plate: 'NOHIT1' }, { plate: 'NOHIT2' }]);
+    const [fast, reference] = both([whole.subarray(0, whole.length - 3), whole.subarray(0, 0)]);
+    expect(fast.outcomes.map((o) => o.rejects.map((r) => r.code))).toEqual([['TRUNCATED'], ['EMPTY_MESSAGE']]);
+    expect(comparable(fast)).toEqual(comparable(reference));
+  });
+
+  it('coalesces the records of single-read messages into one array per policy', () => {
+    const messages = ['NOHIT1', 'NOHIT2', 'ABC123', 'NOHIT3'].map((plate, i) => packers[0].pack({ id: `r${i}`, plate, state: 'CO', agency: i === 3 ? 'CO0010000' : 'X' }));
+    const r = processTask(task(messages), hits, settings({ coalesceRecords: true }));
+    expect(r.outcomes.every((o) => o.nonhit.length === 0)).toBe(true);
+    const groups = Object.fromEntries(r.nonhit!.map((g) => [g.policy, text(g.data).map((t) => JSON.parse(t))]));
+    expect(groups['default-30d']).toEqual([[expect.objectContaining({ id: 'r0' }), expect.objectContaining({ id: 'r1' })]]);
+    expect(groups['denver-21d']).toEqual([[expect.objectContaining({ id: 'r3', retention: expect.objectContaining({ class: 'nonhit' }) })]]);
+    expect(r.outcomes[2].hitReads.map((h) => h.read.id)).toEqual(['r2']);
+    // Without coalescing, a single-read message's record is a single object.
+    const single = processTask(task(messages.slice(0, 1)), hits, settings());
+    expect(JSON.parse(text(single.outcomes[0].nonhit[0].data)[0])).toMatchObject({ id: 'r0', hit: false });
+  });
+
+  it('cuts records into messages no larger than maxOutputBytes, losing none', () => {
+    const reads = Array.from({ length: 300 }, (_, i) => ({ id: `r${i}`, plate: `NH${i}`, cameraId: 'CAM-'.padEnd(40, 'x') }));
+    for (const objectPath of [false, true]) {
+      const r = processTask(task([packers[0].pack(reads)]), hits, settings({ maxOutputBytes: 4096, objectPath }));
+      const chunks = text(r.outcomes[0].nonhit[0].data);
+      expect(chunks.length).toBeGreaterThan(5);
+      for (const c of chunks) expect(Buffer.byteLength(c)).toBeLessThanOrEqual(4096);
+      expect(chunks.flatMap((c) => JSON.parse(c) as Array<{ id: string }>).map((x) => x.id)).toEqual(reads.map((x) => x.id));
+    }
+  });
+});
