@@ -164,20 +164,55 @@ export class HitMatcher {
           }
         }
       }
-      this.runBatch(reads, hits, invalid);
+      this.runBatch((r) => reads[r], hits, invalid);
     }
     if (invalid.length > 1) invalid.sort((a, b) => a.index - b.index);
     return { hits, invalid };
   }
 
-  private runBatch(reads: readonly PlateRead[], out: Hit[], invalid: InvalidRead[]): void {
+  /**
+   * Matches `n` reads whose query records something else writes (the service's fast path
+   * packs them in the core from the messages' bytes): `pack(queries, from, count)` writes
+   * the records of reads from..from+count-1 at address `queries` of this matcher's core.
+   * `readOf(i)` gives read i as an object, asked only for reads that hit or are invalid
+   * (scoring, pattern vehicle checks and reasons need their fields).
+   */
+  matchPacked(n: number, pack: (queries: number, from: number, count: number) => void, readOf: (i: number) => PlateRead): HitResult {
+    const hits: Hit[] = [];
+    const invalid: InvalidRead[] = [];
+    const bridge = this.bridge;
+    for (let from = 0; from < n; from += bridge.capacity) {
+      const count = Math.min(bridge.capacity, n - from);
+      bridge.reset();
+      pack(bridge.input, from, count);
+      bridge.count = count;
+      for (let q = 0; q < count; q++) {
+        this.qRead[q] = from + q;
+        this.qCand[q] = -1;
+      }
+      this.runBatch(readOf, hits, invalid);
+    }
+    return { hits, invalid };
+  }
+
+  /** The core of this matcher (the service's fast path packs queries in its memory). */
+  get core(): CompiledHotlist['core'] {
+    return this.compiled.core;
+  }
+
+  /** Code of a read's state in this matcher's hotlist. */
+  stateCode(state: string): number {
+    return this.compiled.states.lookup(state);
+  }
+
+  private runBatch(reads: (i: number) => PlateRead, out: Hit[], invalid: InvalidRead[]): void {
     const bridge = this.bridge;
     const qRead = this.qRead;
     const qCand = this.qCand;
     const core = this.compiled.core;
     const raw: Hit[] = [];
     bridge.run((q, entry, tierBit, distance, flags, position) => {
-      const read = reads[qRead[q]];
+      const read = reads(qRead[q]);
       const cand = qCand[q];
       const plate = cand < 0 ? read.plate : read.candidates![cand].plate;
       const n = normalizePlate(plate);
@@ -192,7 +227,7 @@ export class HitMatcher {
     if (this.patterns !== undefined && bridge.count > 0) {
       const before = raw.length;
       this.patterns.run(bridge.input, bridge.count, bridge.status, (q, entry, _tier, distance) => {
-        const read = reads[qRead[q]];
+        const read = reads(qRead[q]);
         const partial = this.partials.get(entry);
         if (partial === undefined || !vehicleAgrees(partial.vehicle, read)) return;
         const cand = qCand[q];
@@ -214,7 +249,7 @@ export class HitMatcher {
       if (status[q] === STATUS_OK && host === undefined) continue;
       if (qCand[q] >= 0) continue;
       const idx = qRead[q];
-      const read = reads[idx];
+      const read = reads(idx);
       const code = host ?? STATUS_CODES[status[q]] ?? 'INVALID_CHARACTER';
       (badReads ??= new Set()).add(idx);
       invalid.push({ index: idx, readId: readIdOf(read), code, reason: invalidReason(code, read.plate) });

@@ -73,3 +73,7 @@ export function getPatternOverflow(): u32 {
 export function getPatternVerified(): u64 {
   return _patVerified;
 }
+
+// The service's fast path for msgpack reads (reads.ts): scan a batch of messages, pack the
+// reads' query records, write the records of reads that hit nothing as JSON.
+export { scanTask, packQueries, writeRecords } from './reads';

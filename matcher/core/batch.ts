@@ -86,6 +86,8 @@ export class BatchBridge {
 
   /** Matches the packed queries, calling `sink` for every hit in query order. */
   run(sink: HitSink): void {
+    // Whoever packed the queries may have grown linear memory (the service's fast path).
+    this.refreshViews();
     const core = this.core;
     let start = 0;
     while (start < this.count) {
@@ -113,6 +115,7 @@ export class BatchBridge {
 
   /** Core status per query of the last run (codec.ts STATUS_*). */
   statuses(): Uint8Array {
+    this.refreshViews();
     return this.u8.subarray(this.status, this.status + this.count);
   }
 

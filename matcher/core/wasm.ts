@@ -28,6 +28,13 @@ export interface CoreExports {
   entryKeyAt(pos: number): bigint;
   getFuzzyVerified(): bigint;
   getFuzzyProbes(): bigint;
+  scanTask(buf: number, offsets: number, n: number, msgs: number, items: number, cap: number): number;
+  packQueries(items: number, list: number, n: number, states: number, queries: number): void;
+  writeRecords(
+    items: number, list: number, n: number, receivedAt: number,
+    head: number, headLen: number, tail: number, tailLen: number, daysMs: number,
+    out: number, cap: number, ends: number,
+  ): number;
 }
 
 /** Status codes the core writes per query (codec.ts). */
@@ -72,15 +79,40 @@ export function coreModule(): WebAssembly.Module {
 }
 
 /** A fresh core instance with its own linear memory. */
+// Non-integer numbers of records written by the core (reads.ts), in JavaScript's own
+// shortest round-trip form; they repeat (confidences, a camera's coordinates), so the text
+// is kept rather than made again each time.
+const floatText = new Map<number, string>();
+const FLOAT_CACHE = 4096;
+
+function floatString(v: number): string {
+  let t = floatText.get(v);
+  if (t === undefined) {
+    if (floatText.size >= FLOAT_CACHE) floatText.clear();
+    floatText.set(v, (t = String(v)));
+  }
+  return t;
+}
+
 export function instantiateCore(module: WebAssembly.Module = coreModule()): CoreExports {
+  let exports: CoreExports | undefined;
+  let view = new Uint8Array(0);
   const instance = new WebAssembly.Instance(module, {
     env: {
       abort(_msg: number, _file: number, line: number, col: number): never {
         throw new CoreError(`core aborted at ${line}:${col}`);
       },
+      formatFloat(v: number, out: number): number {
+        const t = floatString(v);
+        const buffer = exports!.memory.buffer;
+        if (view.buffer !== buffer) view = new Uint8Array(buffer);
+        for (let i = 0; i < t.length; i++) view[out + i] = t.charCodeAt(i);
+        return t.length;
+      },
     },
   });
-  return instance.exports as unknown as CoreExports;
+  exports = instance.exports as unknown as CoreExports;
+  return exports;
 }
 
 /** Allocates in the core, failing loudly when linear memory cannot grow. */

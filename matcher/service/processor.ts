@@ -8,11 +8,12 @@
 import { performance } from 'node:perf_hooks';
 import type { MatcherSnapshot, PlateRead } from '../types.js';
 import { createHitMatcherFromSnapshot } from '../matcher.js';
-import type { Hit, HitMatcher } from '../hits.js';
+import type { Hit, HitMatcher, HitResult } from '../hits.js';
 import { completeRead, decodeReads, type Reject, type RejectCode } from './wire.js';
-import { buildRecord, policyFor, retentionFor, type RetentionConfig } from './retention.js';
-import { scanMessage, unpackr, type ScannedRead } from './msgpack-scan.js';
-import { ByteWriter, RecordsMessages, writeNonhitRecord } from './record-json.js';
+import { buildRecord, policyFor, retentionFor, type RetentionConfig, type RetentionPolicy } from './retention.js';
+import { interned, unpackr } from './msgpack.js';
+import { ByteWriter, RecordsMessages } from './record-json.js';
+import { coreReadsOf, F_AGENCY, F_FAST, M_OK, type CoreReads } from './core-reads.js';
 
 /** A batch of messages: payloads concatenated in one buffer (transferred, not cloned). */
 export interface Task {
@@ -94,6 +95,8 @@ export interface TaskResult {
   matchMicros: number;
   /** With `coalesceRecords`: the batch's non-hit records (the outcomes then carry none). */
   nonhit?: NonhitGroup[];
+  /** Reads the core's fast path took (scanned and written without a JavaScript object). */
+  fastReads?: number;
 }
 
 interface Groups {
@@ -122,14 +125,6 @@ function finishGroups(groups: Groups): NonhitGroup[] {
   return out;
 }
 
-function firstByte(bytes: Uint8Array, from: number, to: number): number {
-  for (let i = from; i < to; i++) {
-    const b = bytes[i];
-    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return b;
-  }
-  return -1;
-}
-
 type Read = PlateRead & { id?: string; ts: number };
 
 // A class, not a tag field: a read may carry any field, `code` included.
@@ -155,54 +150,98 @@ function addReject(out: MessageOutcome, r: Reject): void {
   else out.rejects.push(r);
 }
 
-export function processTask(task: Task, matcher: HitMatcher, settings: ProcessorSettings): TaskResult {
+/** A match's hits and invalid reads, their read indices mapped to the batch's. */
+function mapped(r: HitResult, toBatch: Int32Array | number[]): HitResult {
+  for (const h of r.hits) h.read = toBatch[h.read];
+  for (const x of r.invalid) x.index = toBatch[x.index];
+  return r;
+}
+
+/** Two hit lists, each in read order, merged in read order (hits of one read stay together). */
+function mergeHits(a: Hit[], b: Hit[]): Hit[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: Hit[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i].read < b[j].read)) out.push(a[i++]);
+    else out.push(b[j++]);
+  }
+  return out;
+}
+
+/** The reads of a batch: those the core scanned (fast) and those decoded by msgpackr or JSON.parse. */
+interface BatchReads {
+  /** Per read of the batch, in message order: message index << 16 | index in message. */
+  origin: number[];
+  /** Per read: its item in the core (fast path) or -1. */
+  item: number[];
+  /** Per read: its decoded object (object path), or undefined until a fast read needs one. */
+  objects: Array<Read | undefined>;
+  /** Fast reads: their items, and their batch indices. */
+  fastItems: Uint32Array;
+  fastToBatch: Int32Array;
+  fastCount: number;
+  /** Object-path reads and their batch indices. */
+  objectReads: Read[];
+  objectToBatch: number[];
+}
+
+function gather(task: Task, settings: ProcessorSettings, outcomes: MessageOutcome[], core: CoreReads | undefined): { reads: BatchReads; total: number } {
   const n = task.keys.length;
   const buf = task.buf;
-  const outcomes: MessageOutcome[] = new Array(n);
-  const reads: Read[] = [];
-  // Per read: its scan when the fast path took it (records written from its bytes), else undefined.
-  const scanned: Array<ScannedRead | undefined> = [];
-  const origin: number[] = []; // per read: message index << 16 | index in message
+  const reads: BatchReads = { origin: [], item: [], objects: [], fastItems: new Uint32Array(0), fastToBatch: new Int32Array(0), fastCount: 0, objectReads: [], objectToBatch: [] };
   let total = 0;
-
+  const items = core !== undefined ? core.scan(buf, task.offsets) : 0;
+  if (core !== undefined) {
+    reads.fastItems = new Uint32Array(items);
+    reads.fastToBatch = new Int32Array(items);
+  }
+  const addObject = (read: Read, m: number, i: number): void => {
+    reads.objectToBatch.push(reads.origin.length);
+    reads.objectReads.push(read);
+    reads.origin.push((m << 16) | i);
+    reads.item.push(-1);
+    reads.objects.push(read);
+  };
   for (let m = 0; m < n; m++) {
     const from = task.offsets[m];
     const to = task.offsets[m + 1];
     const out: MessageOutcome = { reads: 0, single: true, nonhit: NO_GROUPS, nonhitCount: 0, hitReads: NO_HITS, rejects: NO_REJECTS };
     outcomes[m] = out;
-    const first = to - from <= settings.maxMessageBytes ? firstByte(buf, from, to) : -1;
-    const scan = first >= 0 && first !== 0x7b && first !== 0x5b && settings.objectPath !== true ? scanMessage(buf, from, to) : undefined;
-    if (scan !== undefined) {
-      out.single = scan.single;
-      out.reads = scan.reads.length;
-      total += scan.reads.length;
-      if (scan.reads.length > 0xffff) {
-        addReject(out, { index: null, code: 'MESSAGE_TOO_LARGE', reason: `message carries ${scan.reads.length} reads (at most 65535)` });
+    if (core !== undefined && to - from <= settings.maxMessageBytes) core.readMessage(m);
+    if (core !== undefined && to - from <= settings.maxMessageBytes && core.mStatus === M_OK) {
+      const k = core.mCount;
+      out.single = core.mSingle;
+      out.reads = k;
+      total += k;
+      if (k > 0xffff) {
+        addReject(out, { index: null, code: 'MESSAGE_TOO_LARGE', reason: `message carries ${k} reads (at most 65535)` });
         continue;
       }
-      for (let i = 0; i < scan.reads.length; i++) {
-        const sr = scan.reads[i];
-        let read: Read | Rejected;
-        if (sr !== undefined) {
-          if (sr.tsMissing) sr.ts = task.receivedAt;
-          read = sr as Read;
-        } else {
-          let item: unknown;
-          try {
-            item = unpackr.unpack(buf.subarray(scan.spans[2 * i], scan.spans[2 * i + 1]));
-          } catch (err) {
-            addReject(out, { index: i, code: 'BAD_MSGPACK', reason: `not valid msgpack: ${(err as Error).message}` });
-            continue;
-          }
-          read = objectRead(item, task.keys[m], i, task.receivedAt);
-        }
-        if (read instanceof Rejected) {
-          addReject(out, read.reject);
+      const firstItem = core.mFirst;
+      for (let i = 0; i < k; i++) {
+        const it = firstItem + i;
+        if ((core!.flags(it) & F_FAST) !== 0) {
+          const f = reads.fastCount++;
+          reads.fastItems[f] = it;
+          reads.fastToBatch[f] = reads.origin.length;
+          reads.origin.push((m << 16) | i);
+          reads.item.push(it);
+          reads.objects.push(undefined);
           continue;
         }
-        reads.push(read);
-        scanned.push(sr);
-        origin.push((m << 16) | i);
+        let decoded: unknown;
+        try {
+          decoded = unpackr.unpack(buf.subarray(core!.start(it), core!.end(it)));
+        } catch (err) {
+          addReject(out, { index: i, code: 'BAD_MSGPACK', reason: `not valid msgpack: ${(err as Error).message}` });
+          continue;
+        }
+        const read = objectRead(decoded, task.keys[m], i, task.receivedAt);
+        if (read instanceof Rejected) addReject(out, read.reject);
+        else addObject(read, m, i);
       }
       continue;
     }
@@ -220,22 +259,50 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
     }
     for (let i = 0; i < decoded.items.length; i++) {
       const read = objectRead(decoded.items[i], task.keys[m], i, task.receivedAt);
-      if (read instanceof Rejected) {
-        addReject(out, read.reject);
-        continue;
-      }
-      reads.push(read);
-      scanned.push(undefined);
-      origin.push((m << 16) | i);
+      if (read instanceof Rejected) addReject(out, read.reject);
+      else addObject(read, m, i);
     }
   }
+  return { reads, total };
+}
+
+export function processTask(task: Task, matcher: HitMatcher, settings: ProcessorSettings): TaskResult {
+  const n = task.keys.length;
+  const buf = task.buf;
+  const outcomes: MessageOutcome[] = new Array(n);
+  const core = settings.objectPath === true ? undefined : coreReadsOf(matcher);
+  const { reads, total } = gather(task, settings, outcomes, core);
+  const { origin, objects } = reads;
+
+  // A fast read as an object, decoded when it hits or is invalid (alerts need every field).
+  const objectOf = (b: number): Read => {
+    let o = objects[b];
+    if (o === undefined) {
+      const it = reads.item[b];
+      const og = origin[b];
+      o = objectRead(unpackr.unpack(buf.subarray(core!.start(it), core!.end(it))), task.keys[og >>> 16], og & 0xffff, task.receivedAt) as Read;
+      objects[b] = o;
+    }
+    return o;
+  };
 
   const started = performance.now();
-  const base = matcher.match(reads);
+  const matchBoth = (m: HitMatcher, mc: CoreReads | undefined): HitResult => {
+    const fromObjects = mapped(m.match(reads.objectReads), reads.objectToBatch);
+    if (reads.fastCount === 0) return fromObjects;
+    const pack = mc === core ? core!.packer(reads.fastItems, reads.fastCount) : core!.packerFor(mc!, reads.fastItems);
+    const fromFast = mapped(m.matchPacked(reads.fastCount, pack, (f) => objectOf(reads.fastToBatch[f])), reads.fastToBatch);
+    return {
+      hits: mergeHits(fromFast.hits, fromObjects.hits),
+      invalid: [...fromFast.invalid, ...fromObjects.invalid].sort((x, y) => x.index - y.index),
+    };
+  };
+  const base = matchBoth(matcher, core);
   const { invalid } = base;
   let hits = base.hits;
   if (task.overlay !== undefined) {
-    const extra = overlayMatcher(task.overlay).match(reads).hits;
+    const om = overlayMatcher(task.overlay);
+    const extra = matchBoth(om, reads.fastCount > 0 ? coreReadsOf(om) : undefined).hits;
     if (extra.length > 0) {
       const offset = task.overlay.offset;
       for (const h of extra) h.entry += offset;
@@ -246,7 +313,8 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
   const matchMicros = (performance.now() - started) * 1000;
 
   // Mark reads: 0 = no hit, 1 = hit, 2 = invalid.
-  const mark = new Uint8Array(reads.length);
+  const count = origin.length;
+  const mark = new Uint8Array(count);
   for (const bad of invalid) {
     mark[bad.index] = 2;
     const o = origin[bad.index];
@@ -259,11 +327,8 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
     while (end < hits.length && hits[end].read === r) end++;
     mark[r] = 1;
     const o = origin[r];
-    const sr = scanned[r];
-    // A hit read becomes an alert: it needs every field, so the fast path decodes it now.
-    const read = sr === undefined ? reads[r] : (objectRead(unpackr.unpack(buf.subarray(sr.start, sr.end)), task.keys[o >>> 16], o & 0xffff, task.receivedAt) as Read);
     const out = outcomes[o >>> 16];
-    const hitRead: HitRead = { index: o & 0xffff, read: read as HitRead['read'], hits: hits.slice(h, end) };
+    const hitRead: HitRead = { index: o & 0xffff, read: objectOf(r) as HitRead['read'], hits: hits.slice(h, end) };
     if (out.hitReads === NO_HITS) out.hitReads = [hitRead];
     else out.hitReads.push(hitRead);
     h = end;
@@ -271,31 +336,97 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
 
   // Records of the reads that hit nothing: one message (or more, when too large) per
   // retention policy and input message, or per policy and batch when coalescing.
-  const retention = settings.retention;
   const coalesce = settings.coalesceRecords === true;
   const groups: Groups = { byPolicy: new Map() };
-  let r = 0;
-  for (let m = 0; m < n; m++) {
-    const out = outcomes[m];
-    const key = task.keys[m];
-    for (; r < reads.length && origin[r] >>> 16 === m; r++) {
-      if (mark[r] !== 0) continue;
-      const read = reads[r];
-      const policy = policyFor(read.agency, retention);
-      const group = groupFor(groups, policy.policy, settings.maxOutputBytes, out.single && !coalesce);
-      const sr = scanned[r];
-      if (sr !== undefined) {
-        group.begin();
-        writeNonhitRecord(group.w, buf, sr, key, origin[r] & 0xffff, read.ts, policy);
-        group.commit();
-      } else {
-        group.addJson(JSON.stringify(buildRecord(read as Read & { id: string }, [], retentionFor(read.agency, false, read.ts, retention))));
-      }
-      out.nonhitCount++;
+  const nonhit = new NonhitWriter(task, settings, reads, mark, core);
+  if (coalesce) {
+    nonhit.add(0, count, groups, false);
+    for (let b = 0; b < count; b++) if (mark[b] === 0) outcomes[origin[b] >>> 16].nonhitCount++;
+  } else {
+    let r = 0;
+    for (let m = 0; m < n; m++) {
+      const out = outcomes[m];
+      const first = r;
+      while (r < count && origin[r] >>> 16 === m) r++;
+      out.nonhitCount += nonhit.add(first, r, groups, out.single);
+      if (groups.byPolicy.size > 0) out.nonhit = finishGroups(groups);
     }
-    if (!coalesce && groups.byPolicy.size > 0) out.nonhit = finishGroups(groups);
   }
-  const result: TaskResult = { outcomes, reads: total, matchMicros };
+  const result: TaskResult = { outcomes, reads: total, matchMicros, fastReads: reads.fastCount };
   if (coalesce) result.nonhit = finishGroups(groups);
   return result;
+}
+
+/**
+ * The records of a batch's non-hit reads: the fast reads' written by the core, one call per
+ * retention policy for the whole batch, the others encoded with JSON.stringify; added to
+ * their policies' groups in read order, runs of consecutive fast records copied at once.
+ */
+class NonhitWriter {
+  private readonly policies: Array<RetentionPolicy | undefined>;
+  /** Per read: its position in its policy's list of fast records (-1 when not one). */
+  private readonly fastPos: Int32Array;
+  private readonly written = new Map<RetentionPolicy, { bytes: Uint8Array; ends: Uint32Array }>();
+
+  constructor(
+    private readonly task: Task, private readonly settings: ProcessorSettings, private readonly reads: BatchReads,
+    private readonly mark: Uint8Array, core: CoreReads | undefined,
+  ) {
+    const retention = settings.retention;
+    const byAgency = Object.keys(retention.agencies).length > 0;
+    const count = reads.origin.length;
+    this.policies = new Array(count);
+    this.fastPos = new Int32Array(count).fill(-1);
+    const lists = new Map<RetentionPolicy, number[]>();
+    for (let b = 0; b < count; b++) {
+      if (mark[b] !== 0) continue;
+      const it = reads.item[b];
+      let policy: RetentionPolicy;
+      if (it < 0) policy = policyFor(reads.objects[b]!.agency, retention);
+      else if (!byAgency || (core!.flags(it) & F_AGENCY) === 0) policy = retention.default;
+      else policy = policyFor(interned(task.buf, core!.agencyAt(it), core!.agencyLength(it)), retention);
+      this.policies[b] = policy;
+      if (it >= 0) {
+        let list = lists.get(policy);
+        if (list === undefined) lists.set(policy, (list = []));
+        this.fastPos[b] = list.length;
+        list.push(it);
+      }
+    }
+    for (const [policy, list] of lists) this.written.set(policy, core!.writeRecords(list, list.length, task.receivedAt, policy));
+  }
+
+  /** Adds the records of the non-hit reads [from, to) to `groups`; returns how many. */
+  add(from: number, to: number, groups: Groups, single: boolean): number {
+    const { mark, policies, fastPos } = this;
+    const seen: RetentionPolicy[] = [];
+    let added = 0;
+    for (let b = from; b < to; b++) {
+      const p = policies[b];
+      if (mark[b] === 0 && p !== undefined && !seen.includes(p)) seen.push(p);
+    }
+    for (const policy of seen) {
+      const group = groupFor(groups, policy.policy, this.settings.maxOutputBytes, single);
+      const recs = this.written.get(policy);
+      let runStart = -1;
+      let runEnd = -1;
+      for (let b = from; b < to; b++) {
+        if (mark[b] !== 0 || policies[b] !== policy) continue;
+        added++;
+        const pos = fastPos[b];
+        if (pos >= 0 && runStart >= 0 && pos === runEnd + 1) {
+          runEnd = pos;
+          continue;
+        }
+        if (runStart >= 0) group.addRun(recs!.bytes, recs!.ends, runStart, runEnd);
+        runStart = runEnd = pos;
+        if (pos < 0) {
+          const read = this.reads.objects[b]!;
+          group.addJson(JSON.stringify(buildRecord(read as Read & { id: string }, [], retentionFor(read.agency, false, read.ts, this.settings.retention))));
+        }
+      }
+      if (runStart >= 0) group.addRun(recs!.bytes, recs!.ends, runStart, runEnd);
+    }
+    return added;
+  }
 }

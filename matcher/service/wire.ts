@@ -4,7 +4,7 @@
  * them with its standard library: an alert a message; records as record-json.ts writes them.
  * This is the object path; msgpack reads mostly take the fast path (msgpack-scan.ts).
  */
-import { unpackr } from './msgpack-scan.js';
+import { unpackr } from './msgpack.js';
 import type { PlateRead } from '../types.js';
 
 /** Why (part of) a message was dead-lettered. Stable codes. */

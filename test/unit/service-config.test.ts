@@ -61,6 +61,7 @@ describe('loadServiceConfig defaults', () => {
     expect(c.matching).toEqual({ maxDistance: 1, stateMismatch: 'reject', minScore: 0, partialOcr: false });
     expect(c.pool).toEqual({ workers: 0, batchSize: 512, batchWaitMs: 2, maxInFlight: 4 });
     expect(c.suppression).toEqual({ windowMs: 300000 });
+    expect(c.records).toEqual({ coalesce: true });
     expect(c.retention.default).toMatchObject({ policy: 'default', nonhitDays: 30, hitDays: 365 });
     expect(c.retention.default.basis.length).toBeGreaterThan(10);
     expect(c.retention.agencies).toEqual({});
@@ -225,6 +226,7 @@ describe('loadServiceConfig validation names the key', () => {
     expect(bad('pool: { threads: 4 }').message).toBe('config: pool.threads is not a known setting');
     expect(bad('retention: { agencies: { CO0010000: { days: 3 } } }').key).toBe('retention.agencies.CO0010000.days');
     expect(bad('nats: { tls: { ca: x } }').key).toBe('nats.tls.ca');
+    expect(bad('records: { coalesce: maybe }').message).toBe('config: records.coalesce must be true or false (got "maybe")');
   });
 
   it('lists every problem, one per line', () => {

@@ -1,5 +1,5 @@
 /**
- * The service's fast path (msgpack-scan.ts + record-json.ts) against the object path it
+ * The service's fast path (core-wasm reads.ts via core-reads.ts) against the object path it
  * replaces (msgpackr decode, JSON.stringify of the record): on random reads, including
  * every kind of field the scanner hands back to msgpackr, both give the same rejects, the
  * same hit reads and byte-identical records.
@@ -9,7 +9,6 @@ import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { createMatcher, createHitMatcherFromSnapshot } from '../../matcher/matcher.js';
 import { processTask, type ProcessorSettings, type Task, type TaskResult } from '../../matcher/service/processor.js';
-import { scanMessage } from '../../matcher/service/msgpack-scan.js';
 import type { HotlistEntry } from '../../matcher/types.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
@@ -85,6 +84,12 @@ const valueArb = fc.oneof(
   { weight: 1, arbitrary: fc.dictionary(asciiText, scalarArb, { maxKeys: 3 }) },
 );
 
+// OCR candidates (matched on the object path), now and then.
+const candidatesArb = fc.oneof(
+  fc.array(fc.record({ plate: plateArb, confidence: fc.double({ min: 0, max: 1, noNaN: true }) }, { requiredKeys: ['plate'] }), { maxLength: 3 }),
+  fc.constant('not a list'),
+);
+
 /** Mostly the values of a well-formed read (the fast path), sometimes anything. */
 function mostly<T>(good: fc.Arbitrary<T>, odd: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
   return fc.oneof({ weight: 12, arbitrary: good }, { weight: 1, arbitrary: odd });
@@ -101,10 +106,6 @@ const readArb = fc.record(
     cameraId: mostly(goodText, anyText),
     agency: mostly(fc.constantFrom('CO0010000', 'CO0560500'), fc.oneof(fc.integer(), anyText)),
     confidence: mostly(fc.double({ min: 0, max: 1, noNaN: true }), fc.oneof(fc.constantFrom(1.5, -1), numberArb, asciiText)),
-    candidates: mostly(
-      fc.array(fc.record({ plate: plateArb, confidence: fc.double({ min: 0, max: 1, noNaN: true }) }, { requiredKeys: ['plate'] }), { maxLength: 3 }),
-      fc.constant('not a list'),
-    ),
     vehicle: mostly(
       fc.record({ make: fc.constantFrom('FORD', 'TOYOTA'), colour: fc.constantFrom('RED', 'BLK', 'red') }, { requiredKeys: [] }),
       fc.oneof(fc.constant(null), fc.constant({ make: 'Citroën' })),
@@ -114,10 +115,11 @@ const readArb = fc.record(
     imageRef: mostly(goodText, anyText),
     extra: mostly(fc.oneof(goodText, goodNumber, fc.boolean(), fc.constant(null), fc.array(goodNumber, { maxLength: 3 }), fc.dictionary(asciiText, goodText, { maxKeys: 3 })), valueArb),
   },
-  { requiredKeys: ['plate'] },
+  { requiredKeys: ['plate', 'id'] },
 ).chain((r) =>
   // A field the record itself sets (`hit`, `alertIds`, `retention`), now and then.
-  fc.nat(20).map((n) => (n === 0 ? { ...r, hit: 'yes' } : n === 1 ? { ...r, retention: 7 } : r)),
+  fc.tuple(fc.nat(20), candidatesArb).map(([n, candidates]) =>
+    n === 0 ? { ...r, hit: 'yes' } : n === 1 ? { ...r, retention: 7 } : n === 2 ? { ...r, candidates } : r),
 );
 
 const messageArb = fc.tuple(fc.oneof(readArb, fc.array(fc.oneof({ weight: 9, arbitrary: readArb }, { weight: 1, arbitrary: scalarArb }), { maxLength: 6 })), fc.nat(1));
@@ -129,12 +131,9 @@ describe('service fast path', () => {
     fc.assert(
       fc.property(fc.array(messageArb, { minLength: 1, maxLength: 5 }), fc.boolean(), (msgs, coalesce) => {
         const messages = msgs.map(([value, p]) => packers[p].pack(value));
-        for (const m of messages) {
-          const scan = scanMessage(m, 0, m.length);
-          items += scan?.reads.length ?? 0;
-          scanned += scan?.reads.filter((r) => r !== undefined).length ?? 0;
-        }
         const [fast, reference] = both(messages, { coalesceRecords: coalesce });
+        items += fast.reads;
+        scanned += fast.fastReads ?? 0;
         expect(comparable(fast)).toEqual(comparable(reference));
       }),
       { numRuns: RUNS },
@@ -143,12 +142,13 @@ describe('service fast path', () => {
     expect(scanned / items).toBeGreaterThan(0.3);
   });
 
-  it('takes plain reads on the fast path (scanned, not decoded)', () => {
+  it('takes plain reads on the fast path (scanned by the core, never a JavaScript object)', () => {
     const read = { id: 'R1', plate: 'NOHIT1', state: 'CO', ts: 1_736_143_202_176, cameraId: 'CAM-1', agency: 'CO0010000', confidence: 0.834, lat: 39.7, vehicle: { make: 'FORD' } };
     const { id: _id, ...noId } = read;
-    const bytes = packers[0].pack([read, noId, { ...read, make: 'Citroën' }]);
-    const scan = scanMessage(bytes, 0, bytes.length);
-    expect(scan?.reads.map((r) => r !== undefined)).toEqual([true, true, false]);
+    const fast = (reads: unknown[]): number | undefined => processTask(task([packers[0].pack(reads)]), hits, settings()).fastReads;
+    expect(fast([read, read])).toBe(2);
+    // Left to the object path: no id, a non-ASCII string, candidates, a state of three letters.
+    expect(fast([noId, { ...read, make: 'Citroën' }, { ...read, candidates: [] }, { ...read, state: 'COL' }])).toBe(0);
   });
 
   it('reads 64-bit integers as numbers (other languages write epoch ms as uint64)', () => {
@@ -171,8 +171,8 @@ describe('service fast path', () => {
       Buffer.from([0x82, 0xa5]), Buffer.from('plate'), Buffer.from([0xa6]), Buffer.from('NOHIT1'),
       Buffer.from([0xa5]), Buffer.from('plate'), Buffer.from([0xa6]), Buffer.from('ABC123'),
     ]);
-    expect(scanMessage(bytes, 0, bytes.length)?.reads[0]).toBeUndefined();
     const [fast, reference] = both([bytes]);
+    expect(fast.fastReads).toBe(0);
     expect(comparable(fast)).toEqual(comparable(reference));
     expect(fast.outcomes[0].hitReads[0].read.plate).toBe('ABC123');
   });
@@ -195,6 +195,22 @@ describe('service fast path', () => {
     // Without coalescing, a single-read message's record is a single object.
     const single = processTask(task(messages.slice(0, 1)), hits, settings());
     expect(JSON.parse(text(single.outcomes[0].nonhit[0].data)[0])).toMatchObject({ id: 'r0', hit: false });
+  });
+
+  it('keeps working when a batch makes the core linear memory grow', () => {
+    // A fresh matcher: its scratch regions start small, so the big batches below grow memory
+    // while queries are packed and records written (views over the old memory die).
+    const fresh = createHitMatcherFromSnapshot(createMatcher({ entries }).snapshot());
+    const one = processTask(task([packers[0].pack({ id: 'a', plate: 'NOHIT1' })]), fresh, settings());
+    expect(one.fastReads).toBe(1);
+    for (const size of [5000, 20_000, 60_000]) {
+      const reads = Array.from({ length: size }, (_, i) => ({ id: `r${i}`, plate: i % 1000 === 0 ? 'ABC123' : `NH${i}`, state: 'CO', ts: 1_736_000_000_000 + i }));
+      const messages = [];
+      for (let i = 0; i < size; i += 5000) messages.push(packers[0].pack(reads.slice(i, i + 5000)));
+      const r = processTask(task(messages), fresh, settings({ coalesceRecords: true }));
+      expect(r.fastReads).toBe(size);
+      expect(r.nonhit!.reduce((a, g) => a + g.counts.reduce((x, y) => x + y, 0), 0) + r.outcomes.reduce((a, o) => a + o.hitReads.length, 0)).toBe(size);
+    }
   });
 
   it('cuts records into messages no larger than maxOutputBytes, losing none', () => {

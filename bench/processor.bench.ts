@@ -1,0 +1,104 @@
+/**
+ * Processor benchmark: reads/s of the service's per-batch work (`processTask`: decode,
+ * match, write the records of reads that hit nothing) on the fast path (msgpack-scan.ts +
+ * record-json.ts) beside the object path it replaced (msgpackr decode, JSON.stringify of
+ * each record), same batches, same run. No NATS: this is the CPU the service spends per
+ * read besides the client library and publishing.
+ *
+ *   npm run build && npm run bench:processor -- [--entries 100000] [--reads 200000] [--reps 5] [--out FILE]
+ *
+ * Batches as the service makes them: 512 single-read messages (records coalesced, core
+ * mode; and per message, JetStream mode), or 5 messages of 100 reads. Reads from
+ * `generateReads` (1 % of hotlisted vehicles), msgpack, with the retention policy's basis text.
+ */
+import { pack } from 'msgpackr';
+import { createMatcher, createHitMatcherFromSnapshot } from '../matcher/matcher.js';
+import { processTask, type ProcessorSettings, type Task } from '../matcher/service/processor.js';
+import { DEFAULT_RETENTION_BASIS } from '../matcher/service/config.js';
+import { generateHotlist, generateReads } from '../fixtures/generator.js';
+import { collect, human, intArg, machineInfo, median, nowMs, parseArgs, table, writeResults } from './util.js';
+
+const SEED = 20240601;
+const args = parseArgs(process.argv.slice(2));
+const entries = intArg(args, 'entries', 100_000);
+const readCount = intArg(args, 'reads', 200_000);
+const reps = intArg(args, 'reps', 5);
+const out = (s: string): void => void process.stdout.write(s + '\n');
+
+out(`generating ${entries} hotlist entries and ${readCount} reads...`);
+const hotlist = generateHotlist({ seed: SEED, size: entries });
+const { reads } = generateReads({ seed: SEED + 1, count: readCount, hotlist, hitRate: 0.01 });
+const matcher = createHitMatcherFromSnapshot(createMatcher({ entries: hotlist }).snapshot());
+const retention = { default: { policy: 'default', nonhitDays: 30, hitDays: 365, basis: DEFAULT_RETENTION_BASIS }, agencies: {} };
+
+/** The reads as the service's batches: `perMsg` reads a message, `perTask` messages a batch. */
+function batches(perMsg: number, perTask: number): Task[] {
+  const msgs: Uint8Array[] = [];
+  for (let i = 0; i < reads.length; i += perMsg) msgs.push(perMsg === 1 ? pack(reads[i]) : pack(reads.slice(i, i + perMsg)));
+  const tasks: Task[] = [];
+  for (let s = 0; s < msgs.length; s += perTask) {
+    const parts = msgs.slice(s, s + perTask);
+    const buf = new Uint8Array(parts.reduce((a, m) => a + m.length, 0));
+    const offsets = new Uint32Array(parts.length + 1);
+    let at = 0;
+    parts.forEach((m, i) => {
+      buf.set(m, at);
+      at += m.length;
+      offsets[i + 1] = at;
+    });
+    tasks.push({ buf, offsets, keys: parts.map((_, i) => `bench.${s + i}`), receivedAt: Date.now() });
+  }
+  return tasks;
+}
+
+interface Row {
+  shape: string;
+  path: 'fast' | 'object';
+  readsPerS: number;
+  runs: number[];
+}
+
+function timeIt(tasks: readonly Task[], settings: ProcessorSettings): number[] {
+  // Warm-up pass (JIT), then timed passes; each task is processed afresh (reads are read-only input).
+  for (const t of tasks) processTask(t, matcher, settings);
+  const runs: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    collect();
+    const t0 = nowMs();
+    let n = 0;
+    for (const t of tasks) n += processTask(t, matcher, settings).reads;
+    runs.push(n / ((nowMs() - t0) / 1000));
+  }
+  return runs;
+}
+
+const shapes: Array<{ shape: string; tasks: Task[]; coalesce: boolean }> = [
+  { shape: '1 read/msg, 512 msgs/batch, coalesced (core)', tasks: batches(1, 512), coalesce: true },
+  { shape: '1 read/msg, 512 msgs/batch, per message (JetStream)', tasks: batches(1, 512), coalesce: false },
+  { shape: '100 reads/msg, 5 msgs/batch', tasks: batches(100, 5), coalesce: true },
+];
+const rows: Row[] = [];
+for (const { shape, tasks, coalesce } of shapes) {
+  for (const path of ['fast', 'object'] as const) {
+    out(`${shape}: ${path} path...`);
+    const settings: ProcessorSettings = { maxMessageBytes: 1 << 20, maxOutputBytes: 1024 * 1024 - 16 * 1024, retention, coalesceRecords: coalesce, objectPath: path === 'object' };
+    const runs = timeIt(tasks, settings);
+    rows.push({ shape, path, readsPerS: median(runs), runs });
+  }
+}
+
+out('');
+const speedup = (shape: string): number => rows.find((r) => r.shape === shape && r.path === 'fast')!.readsPerS / rows.find((r) => r.shape === shape && r.path === 'object')!.readsPerS;
+out(table(
+  ['batch shape', 'path', 'reads/s', 'x object path', 'runs (reads/s)'],
+  rows.map((r) => [r.shape, r.path, human(r.readsPerS), r.path === 'fast' ? `${speedup(r.shape).toFixed(2)}x` : '', r.runs.map(human).join(' ')]),
+));
+const file = writeResults('processor', {
+  suite: 'processor',
+  command: `node ${process.argv.slice(1).join(' ')}`,
+  date: new Date().toISOString(),
+  ...machineInfo(),
+  settings: { entries, reads: readCount, reps, hitRate: 0.01, seed: SEED },
+  rows: rows.map((r) => ({ ...r, speedup: r.path === 'fast' ? speedup(r.shape) : 1 })),
+}, args.get('out'));
+out(`\nwrote ${file}`);

@@ -1,0 +1,283 @@
+/**
+ * The host side of the core's fast path for msgpack reads (core-wasm/assembly/reads.ts).
+ * Nearly every read hits nothing, and its record is the read's own fields plus a retention
+ * tag: decoding it into an object and encoding that object back to JSON was most of the
+ * service's CPU. Here a batch's messages are copied into the core's memory once, one call
+ * scans them all, the reads' query records are packed in the core, and one call per
+ * retention policy writes the JSON records of the reads that hit nothing. Reads the core
+ * leaves to the host (see reads.ts) take the object path: msgpackr, then JSON.stringify.
+ */
+import type { CoreExports } from '../core/wasm.js';
+import { coreAlloc } from '../core/wasm.js';
+import type { HitMatcher } from '../hits.js';
+import { DAY_MS, type RetentionPolicy } from './retention.js';
+
+/** Item and message record layouts of reads.ts. */
+const ITEM = 40;
+const MSG = 16;
+const I_START = 0;
+const I_END = 4;
+const I_FLAGS = 8;
+const I_PLATE = 12;
+const I_AGENCY = 16;
+const I_PLATE_LEN = 20;
+const I_AGENCY_LEN = 22;
+const I_TS = 24;
+const I_STATE = 32;
+export const F_FAST = 1;
+export const F_TS_MISSING = 2;
+export const F_AGENCY = 4;
+export const M_OK = 0;
+
+const encoder = new TextEncoder();
+
+interface Region {
+  ptr: number;
+  bytes: number;
+}
+
+/** A policy's constant record parts, in the core's memory. */
+interface CoreTail {
+  head: number;
+  headLen: number;
+  tail: number;
+  tailLen: number;
+}
+
+/** One matcher's scratch regions in its core, grown (never shrunk) as batches need. */
+export class CoreReads {
+  readonly core: CoreExports;
+  private readonly regions = new Map<string, Region>();
+  private readonly tails = new Map<RetentionPolicy, CoreTail>();
+  private readonly states: number;
+  private buffer: ArrayBuffer;
+  u8: Uint8Array;
+  u16: Uint16Array;
+  u32: Uint32Array;
+  f64: Float64Array;
+  /** Addresses of the last scan. */
+  bufPtr = 0;
+  itemsPtr = 0;
+  msgsPtr = 0;
+
+  constructor(private readonly matcher: HitMatcher) {
+    this.core = matcher.core;
+    // State codes by letter pair (reads.ts I_STATE): 0 none, 1 + 26a + b.
+    this.states = coreAlloc(this.core, 677 * 2, 'the state table');
+    this.buffer = this.core.memory.buffer;
+    this.u8 = new Uint8Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+    this.u32 = new Uint32Array(this.buffer);
+    this.f64 = new Float64Array(this.buffer);
+    const table = this.u16;
+    for (let a = 0; a < 26; a++) {
+      for (let b = 0; b < 26; b++) table[(this.states >> 1) + 1 + 26 * a + b] = matcher.stateCode(String.fromCharCode(0x41 + a, 0x41 + b));
+    }
+  }
+
+  /** Views over linear memory die when it grows: take them again. */
+  refresh(): void {
+    if (this.buffer !== this.core.memory.buffer) {
+      this.buffer = this.core.memory.buffer;
+      this.u8 = new Uint8Array(this.buffer);
+      this.u16 = new Uint16Array(this.buffer);
+      this.u32 = new Uint32Array(this.buffer);
+      this.f64 = new Float64Array(this.buffer);
+    }
+  }
+
+  /** A scratch region of at least `bytes`, 8-aligned; doubles when too small. */
+  private region(name: string, bytes: number): number {
+    let r = this.regions.get(name);
+    if (r === undefined || r.bytes < bytes) {
+      const size = Math.max(bytes, (r?.bytes ?? 4096) * 2);
+      r = { ptr: coreAlloc(this.core, size, `the ${name} region`), bytes: size };
+      this.regions.set(name, r);
+      this.refresh();
+    }
+    return r.ptr;
+  }
+
+  /**
+   * Copies the batch's messages into the core and scans them: returns the number of items
+   * (reads, valid or not) of the messages the core could read; message records tell which.
+   */
+  scan(buf: Uint8Array, offsets: Uint32Array): number {
+    const n = offsets.length - 1;
+    const bufPtr = this.region('messages', buf.length + 8);
+    const offPtr = this.region('offsets', offsets.length * 4);
+    const msgsPtr = this.region('message records', n * MSG);
+    this.u8.set(buf, bufPtr);
+    this.u32.set(offsets, offPtr >> 2);
+    let cap = Math.max(1024, n * 2);
+    for (;;) {
+      const itemsPtr = this.region('item records', cap * ITEM);
+      cap = this.regions.get('item records')!.bytes / ITEM;
+      const count = this.core.scanTask(bufPtr, offPtr, n, msgsPtr, itemsPtr, cap);
+      if (count >= 0) {
+        this.bufPtr = bufPtr;
+        this.itemsPtr = itemsPtr;
+        this.msgsPtr = msgsPtr;
+        return count;
+      }
+      cap *= 2;
+    }
+  }
+
+  /** Message m's status (reads.ts M_*), first item, items and whether it carried one read. */
+  mStatus = 0;
+  mFirst = 0;
+  mCount = 0;
+  mSingle = false;
+
+  /** Reads message m's record into mStatus, mFirst, mCount, mSingle (no object per message). */
+  readMessage(m: number): void {
+    this.refresh();
+    const at = (this.msgsPtr + m * MSG) >> 2;
+    this.mStatus = this.u32[at] | 0;
+    this.mFirst = this.u32[at + 1];
+    this.mCount = this.u32[at + 2];
+    this.mSingle = this.u32[at + 3] === 1;
+  }
+
+  flags(item: number): number {
+    this.refresh();
+    return this.u32[(this.itemsPtr + item * ITEM + I_FLAGS) >> 2];
+  }
+
+  /** Item span relative to the batch buffer. */
+  start(item: number): number {
+    this.refresh();
+    return this.u32[(this.itemsPtr + item * ITEM + I_START) >> 2] - this.bufPtr;
+  }
+
+  end(item: number): number {
+    this.refresh();
+    return this.u32[(this.itemsPtr + item * ITEM + I_END) >> 2] - this.bufPtr;
+  }
+
+  ts(item: number): number {
+    this.refresh();
+    return this.f64[(this.itemsPtr + item * ITEM + I_TS) >> 3];
+  }
+
+  /** The agency's byte range, relative to the batch buffer (length 0 when none). */
+  agencyAt(item: number): number {
+    this.refresh();
+    return this.u32[(this.itemsPtr + item * ITEM + I_AGENCY) >> 2] - this.bufPtr;
+  }
+
+  agencyLength(item: number): number {
+    this.refresh();
+    return this.u16[(this.itemsPtr + item * ITEM + I_AGENCY_LEN) >> 1];
+  }
+
+  /** Writes the item indices of `list` into the core's list region; returns its address. */
+  private putList(list: Uint32Array | number[], n: number): number {
+    const ptr = this.region('list', n * 4 + 4);
+    if (list instanceof Uint32Array) this.u32.set(list.subarray(0, n), ptr >> 2);
+    else for (let i = 0; i < n; i++) this.u32[(ptr >> 2) + i] = list[i];
+    return ptr;
+  }
+
+  /** A packer for this matcher's own queries (HitMatcher.matchPacked): the core does it. */
+  packer(list: Uint32Array, n: number): (queries: number, from: number, count: number) => void {
+    return (queries, from, count) => {
+      const listPtr = this.putList(list.subarray(from, from + count), count);
+      this.core.packQueries(this.itemsPtr, listPtr, count, this.states, queries);
+    };
+  }
+
+  /**
+   * A packer for another matcher (the live-entries overlay: its own core and state codes):
+   * plates copied from this core's memory, states through the other matcher's codes.
+   */
+  packerFor(other: CoreReads, list: Uint32Array): (queries: number, from: number, count: number) => void {
+    return (queries, from, count) => {
+      this.refresh();
+      other.refresh();
+      const src = this.u8;
+      const dst = other.u8;
+      const dst16 = other.u16;
+      const table = other.states >> 1;
+      for (let i = 0; i < count; i++) {
+        const rec = this.itemsPtr + list[from + i] * ITEM;
+        const plate = this.u32[(rec + I_PLATE) >> 2];
+        const len = this.u16[(rec + I_PLATE_LEN) >> 1];
+        const q = queries + i * 32;
+        dst.set(src.subarray(plate, plate + len), q);
+        dst[q + 24] = len;
+        dst16[(q + 26) >> 1] = dst16[table + this.u16[(rec + I_STATE) >> 1]];
+      }
+    };
+  }
+
+  private tailOf(policy: RetentionPolicy): CoreTail {
+    let t = this.tails.get(policy);
+    if (t === undefined) {
+      const head = encoder.encode(`,"hit":false,"alertIds":[],"retention":{"policy":${JSON.stringify(policy.policy)},"class":"nonhit","expiresAt":`);
+      const tail = encoder.encode(`,"basis":${JSON.stringify(policy.basis)}}}`);
+      const ptr = coreAlloc(this.core, head.length + tail.length, 'a retention tail');
+      this.refresh();
+      this.u8.set(head, ptr);
+      this.u8.set(tail, ptr + head.length);
+      t = { head: ptr, headLen: head.length, tail: ptr + head.length, tailLen: tail.length };
+      this.tails.set(policy, t);
+    }
+    return t;
+  }
+
+  /**
+   * Writes the non-hit records of `n` fast items (in `list`) under `policy`: returns the
+   * bytes, the records comma-separated, and where each ends (its comma excluded).
+   */
+  writeRecords(list: number[], n: number, receivedAt: number, policy: RetentionPolicy): { readonly bytes: Uint8Array; readonly ends: Uint32Array } {
+    // Each policy has its own output regions: a batch's policies are written one after
+    // the other and read afterwards.
+    const tail = this.tailOf(policy);
+    const listPtr = this.putList(list, n);
+    const endsName = `record ends ${policy.policy}`;
+    const outName = `records ${policy.policy}`;
+    const endsPtr = this.region(endsName, n * 4 + 4);
+    let cap = this.regions.get(outName)?.bytes ?? 64 * 1024;
+    for (;;) {
+      const out = this.region(outName, cap);
+      cap = this.regions.get(outName)!.bytes;
+      const written = this.core.writeRecords(
+        this.itemsPtr, listPtr, n, receivedAt, tail.head, tail.headLen, tail.tail, tail.tailLen, policy.nonhitDays * DAY_MS, out, cap, endsPtr,
+      );
+      if (written >= 0) {
+        this.refresh();
+        return new CoreBytes(this, out, written, endsPtr, n);
+      }
+      cap *= 2;
+    }
+  }
+}
+
+/**
+ * Records written in the core: views taken when read, since writing the next policy's may
+ * grow linear memory (a new buffer) and leave older views detached.
+ */
+class CoreBytes {
+  constructor(private readonly reads: CoreReads, private readonly out: number, private readonly length: number, private readonly endsPtr: number, private readonly n: number) {}
+
+  get bytes(): Uint8Array {
+    this.reads.refresh();
+    return this.reads.u8.subarray(this.out, this.out + this.length);
+  }
+
+  get ends(): Uint32Array {
+    this.reads.refresh();
+    return this.reads.u32.subarray(this.endsPtr >> 2, (this.endsPtr >> 2) + this.n);
+  }
+}
+
+const cache = new WeakMap<HitMatcher, CoreReads>();
+
+/** The fast-path helper of a matcher (one per matcher, made on first use). */
+export function coreReadsOf(matcher: HitMatcher): CoreReads {
+  let c = cache.get(matcher);
+  if (c === undefined) cache.set(matcher, (c = new CoreReads(matcher)));
+  return c;
+}
