@@ -3,7 +3,8 @@
  *
  *   npm run build && npm run bench:e2e -- [--quick] [--reps 3] [--workers 0,1] [--rate 50000]
  *        [--latency-s 5] [--entries 100000] [--modes core,jetstream] [--per-msg 1,100]
- *        [--no-latency] [--batch-wait-ms N] [--profile DIR] [--out FILE]
+ *        [--no-latency] [--batch-wait-ms N] [--latency-node-options "--max-semi-space-size=64"]
+ *        [--profile DIR] [--out FILE]
  *
  * --profile DIR runs every service process under `node --cpu-prof` into DIR.
  *
@@ -49,8 +50,8 @@ const modes = (args.get('modes') ?? 'core,jetstream').split(',') as Mode[];
 const perMsgList = (args.get('per-msg') ?? '1,100').split(',').map(Number);
 const profileDir = args.get('profile');
 const withLatency = !args.has('no-latency');
-/** The GC setting docs/operations.md recommends for latency, measured beside the default. */
-const TUNED_GC = ['--max-semi-space-size=64'];
+/** Node options for one more latency row (GC settings, say), beside the defaults. */
+const serviceNodeOptions = (args.get('latency-node-options') ?? '').split(' ').filter(Boolean);
 /** pool.batchWaitMs of the service (its default when not given). */
 const batchWaitMs = args.has('batch-wait-ms') ? Number(args.get('batch-wait-ms')) : undefined;
 /** Reads per timed run, by reads per message and mode. */
@@ -313,10 +314,9 @@ try {
     out(`latency at ${human(rate)} reads/s offered, core, workers ${w}...`);
     latencies.push(await latency('core', w));
   }
-  if (withLatency && modes.includes('core')) {
-    // A larger young generation: fewer scavenges, so fewer reads wait behind one.
-    out(`latency at ${human(rate)} reads/s offered, core, workers ${workersList[0]}, ${TUNED_GC.join(' ')}...`);
-    latencies.push(await latency('core', workersList[0], TUNED_GC));
+  if (withLatency && modes.includes('core') && serviceNodeOptions.length > 0) {
+    out(`latency at ${human(rate)} reads/s offered, core, workers ${workersList[0]}, ${serviceNodeOptions.join(' ')}...`);
+    latencies.push(await latency('core', workersList[0], serviceNodeOptions));
   }
   if (withLatency && modes.includes('jetstream')) {
     out(`latency at ${human(rate)} reads/s offered, jetstream, workers ${workersList[workersList.length - 1]}...`);

@@ -132,7 +132,6 @@ export class CoreReads {
 
   /** Reads message m's record into mStatus, mFirst, mCount, mSingle (no object per message). */
   readMessage(m: number): void {
-    this.refresh();
     const at = (this.msgsPtr + m * MSG) >> 2;
     this.mStatus = this.u32[at] | 0;
     this.mFirst = this.u32[at + 1];
@@ -140,8 +139,8 @@ export class CoreReads {
     this.mSingle = this.u32[at + 3] === 1;
   }
 
+  /** Item flags (reads.ts F_*). Views as of the last refresh(): call it after anything that may grow memory. */
   flags(item: number): number {
-    this.refresh();
     return this.u32[(this.itemsPtr + item * ITEM + I_FLAGS) >> 2];
   }
 

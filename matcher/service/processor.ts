@@ -375,6 +375,7 @@ class NonhitWriter {
     const retention = settings.retention;
     const byAgency = Object.keys(retention.agencies).length > 0;
     const count = reads.origin.length;
+    core?.refresh(); // matching may have grown the core's memory
     this.policies = new Array(count);
     this.fastPos = new Int32Array(count).fill(-1);
     const lists = new Map<RetentionPolicy, number[]>();

@@ -26,7 +26,7 @@ import { LiveUpdates } from './live.js';
 import { createRunner, type BatchRunner } from './runner.js';
 import type { OverlayTask, Task, TaskResult } from './processor.js';
 import { Batcher } from './batcher.js';
-import { CorePublisher, JetStreamPublisher, type Publisher } from './outputs.js';
+import { CorePublisher, JetStreamBatchPublisher, type Publisher } from './outputs.js';
 import { subjectsFor, type Subjects } from './subjects.js';
 import { ensureStreams } from './streams.js';
 import { AlertSuppressor } from './suppression.js';
@@ -200,7 +200,7 @@ class Service implements RunningService {
     if (config.mode === 'jetstream') {
       if (config.jetstream.createStreams) await ensureStreams(this.nc, config, log);
       this.js = this.nc.jetstream();
-      this.publisher = new JetStreamPublisher(this.js, Math.max(5000, config.jetstream.ackWaitMs / 2));
+      this.publisher = new JetStreamBatchPublisher(this.nc, Math.max(5000, config.jetstream.ackWaitMs / 2));
       this.natsHealth.jetstream = true;
       const consumer = await this.js.consumers.get(config.jetstream.readsStream, config.jetstream.consumer);
       this.consumer = await consumer.consume({ max_messages: config.jetstream.fetchBatch });
