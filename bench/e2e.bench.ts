@@ -185,8 +185,8 @@ async function repeat(
   const total = RUN_READS[`${mode}:${perMsg}`];
   const msgs = perMsg === 1 ? single : arrays;
   const subject = `${PREFIX}.reads.cam`;
-  // Warm-up (JIT, worker start, stream creation): a tenth of a run, not timed.
-  await drive(nc, subject, msgs, perMsg, Math.max(perMsg * 100, total / 10), WINDOW[perMsg], progress, signal);
+  // Warm-up (JIT and WebAssembly tier-up, worker start, stream creation): half a run, not timed.
+  await drive(nc, subject, msgs, perMsg, Math.max(perMsg * 100, total / 2), WINDOW[perMsg], progress, signal);
   const runs: DriveResult[] = [];
   timed.start = cpuSnapshot(pids);
   for (let r = 0; r < reps; r++) runs.push(await drive(nc, subject, msgs, perMsg, total, WINDOW[perMsg], progress, signal));

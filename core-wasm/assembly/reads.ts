@@ -496,18 +496,60 @@ function putString(o: usize, s: usize, n: usize): usize {
 
 const digitBuf = memory.data(24);
 
-function putUint(o: usize, v: u64): usize {
-  let k: usize = 0;
+/** Digits of a u32, `pad` wide at least (zeros in front); u32 arithmetic only. */
+function putU32(o: usize, v: u32, pad: u32): usize {
+  let k: u32 = 0;
   do {
     const q = v / 10;
-    store<u8>(digitBuf + k++, <u8>(0x30 + <u32>(v - q * 10)));
+    store<u8>(digitBuf + k++, <u8>(0x30 + v - q * 10));
     v = q;
   } while (v != 0);
+  while (k < pad) store<u8>(digitBuf + k++, 0x30);
   while (k > 0) store<u8>(o++, load<u8>(digitBuf + --k));
   return o;
 }
 
+/** Digits of an integer up to 2^53, without a 64-bit division per digit. */
+function putUint(o: usize, v: u64): usize {
+  if (v <= 0xffffffff) return putU32(o, <u32>v, 0);
+  const hi = v / 100000000;
+  return putU32(putU32(o, <u32>hi, 0), <u32>(v - hi * 100000000), 8);
+}
+
 const SAFE: f64 = 9007199254740991.0;
+// Powers of ten exactly representable as doubles (10^0 .. 10^22).
+const POW10: StaticArray<f64> = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+/**
+ * A non-integer double as JavaScript prints it, when it has at most 15 significant digits and
+ * 1e-6 <= |v| < 1e15 (plain decimal notation); 0 otherwise (the host formats it). The
+ * fewest decimals d with m / 10^d == v (both exact, the division correctly rounded, as
+ * parsing m·10^-d is) round-trips, and with 15 digits or fewer no other candidate of as
+ * few digits does, so it is the shortest round-trip form JavaScript prints.
+ */
+function putShortDecimal(o: usize, v: f64): usize {
+  const a = Math.abs(v);
+  if (!(a >= 1e-6 && a < 1e15)) return 0;
+  for (let d = 1; d <= 21; d++) {
+    const scaled = a * unchecked(POW10[d]);
+    if (scaled >= 1e15) return 0;
+    const m = Math.round(scaled);
+    if (m / unchecked(POW10[d]) != a) continue;
+    // m has at most 15 digits: print it with a point d digits from the right.
+    let p = o;
+    if (v < 0) store<u8>(p++, 0x2d);
+    const im = <u64>m;
+    const int = im / <u64>unchecked(POW10[d]);
+    const frac = im - int * <u64>unchecked(POW10[d]);
+    p = putUint(p, int);
+    store<u8>(p++, 0x2e);
+    // The fraction, d digits with leading zeros.
+    if (frac <= 0xffffffff) return putU32(p, <u32>frac, <u32>d);
+    const hi = frac / 100000000;
+    return putU32(putU32(p, <u32>hi, <u32>d - 8), <u32>(frac - hi * 100000000), 8);
+  }
+  return 0;
+}
 
 /** A number as JSON.stringify writes it. */
 function putNumber(o: usize, v: f64): usize {
@@ -522,6 +564,8 @@ function putNumber(o: usize, v: f64): usize {
     }
     return putUint(o, <u64>v);
   }
+  const e = putShortDecimal(o, v);
+  if (e != 0) return e;
   return o + <usize>formatFloat(v, o);
 }
 

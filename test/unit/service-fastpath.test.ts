@@ -95,7 +95,9 @@ function mostly<T>(good: fc.Arbitrary<T>, odd: fc.Arbitrary<unknown>): fc.Arbitr
   return fc.oneof({ weight: 12, arbitrary: good }, { weight: 1, arbitrary: odd });
 }
 const goodText = fc.oneof(asciiText, fc.constantFrom('', 'a"b\\c', '\u0000\u001f\u007f\n\t\b\f\r', 'CAM-0138'));
-const goodNumber = fc.oneof(fc.integer(), fc.integer({ min: -70_000, max: 70_000 }), fc.double({ noNaN: true }), fc.constantFrom(0, -0, 0.834, 2 ** 32, 2 ** 53 - 1, 1_736_143_202_176, 1e21, -1e-7, Number.NaN, Infinity));
+/** Decimals of up to 15 significant digits (confidences, coordinates): formatted in the core. */
+const shortDecimal = fc.tuple(fc.integer({ min: -(10 ** 12), max: 10 ** 12 }), fc.integer({ min: 1, max: 14 })).map(([m, d]) => m / 10 ** d);
+const goodNumber = fc.oneof(shortDecimal, fc.integer(), fc.integer({ min: -70_000, max: 70_000 }), fc.double({ noNaN: true }), fc.constantFrom(0, -0, 0.834, 2 ** 32, 2 ** 53 - 1, 1_736_143_202_176, 1e21, -1e-7, Number.NaN, Infinity));
 
 const readArb = fc.record(
   {
@@ -149,6 +151,16 @@ describe('service fast path', () => {
     expect(fast([read, read])).toBe(2);
     // Left to the object path: no id, a non-ASCII string, candidates, a state of three letters.
     expect(fast([noId, { ...read, make: 'Citroën' }, { ...read, candidates: [] }, { ...read, state: 'COL' }])).toBe(0);
+  });
+
+  it('prints decimals as JavaScript does (shortest round trip), in the core or through the host', () => {
+    const rnd = fc.sample(fc.oneof(shortDecimal, fc.double({ noNaN: true })), { numRuns: 20_000, seed: 7 });
+    const values = [...rnd, 0.1, 0.2, 0.1 + 0.2, 1e-6, 1.5e-6, 9.99e-7, 123456789012345.6, 1e15 - 0.5, 0.834, 39.7392, -104.9903, 5e-324, Number.MAX_VALUE];
+    const reads = [];
+    for (let i = 0; i < values.length; i += 100) reads.push({ id: `r${i}`, plate: 'NOHIT1', extra: values.slice(i, i + 100), confidence: Math.abs(values[i]) <= 1 ? Math.abs(values[i]) : 0.5 });
+    const [fast, reference] = both([packers[0].pack(reads), packers[1].pack(reads)]);
+    expect(fast.fastReads).toBe(2 * reads.length);
+    expect(comparable(fast)).toEqual(comparable(reference));
   });
 
   it('reads 64-bit integers as numbers (other languages write epoch ms as uint64)', () => {
