@@ -13,7 +13,7 @@
  */
 import { pack } from 'msgpackr';
 import { createMatcher, createHitMatcherFromSnapshot } from '../matcher/matcher.js';
-import { processTask, type ProcessorSettings, type Task } from '../matcher/service/processor.js';
+import { processTask, taskOf, type ProcessorSettings, type Task } from '../matcher/service/processor.js';
 import { DEFAULT_RETENTION_BASIS } from '../matcher/service/config.js';
 import { generateHotlist, generateReads } from '../fixtures/generator.js';
 import { collect, human, intArg, machineInfo, median, nowMs, parseArgs, table, writeResults } from './util.js';
@@ -38,15 +38,7 @@ function batches(perMsg: number, perTask: number): Task[] {
   const tasks: Task[] = [];
   for (let s = 0; s < msgs.length; s += perTask) {
     const parts = msgs.slice(s, s + perTask);
-    const buf = new Uint8Array(parts.reduce((a, m) => a + m.length, 0));
-    const offsets = new Uint32Array(parts.length + 1);
-    let at = 0;
-    parts.forEach((m, i) => {
-      buf.set(m, at);
-      at += m.length;
-      offsets[i + 1] = at;
-    });
-    tasks.push({ buf, offsets, keys: parts.map((_, i) => `bench.${s + i}`), receivedAt: Date.now() });
+    tasks.push(taskOf(parts, parts.map((_, i) => `bench.${s + i}`), Date.now()));
   }
   return tasks;
 }

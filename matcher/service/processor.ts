@@ -27,6 +27,21 @@ export interface Task {
   overlay?: OverlayTask;
 }
 
+/** A task of messages: their payloads copied into one buffer (which a worker takes by transfer). */
+export function taskOf(payloads: readonly Uint8Array[], keys: string[], receivedAt: number): Task {
+  let size = 0;
+  for (const p of payloads) size += p.length;
+  const buf = new Uint8Array(size);
+  const offsets = new Uint32Array(payloads.length + 1);
+  let at = 0;
+  for (let i = 0; i < payloads.length; i++) {
+    buf.set(payloads[i], at);
+    at += payloads[i].length;
+    offsets[i + 1] = at;
+  }
+  return { buf, offsets, keys, receivedAt };
+}
+
 /** A small hotlist of live entries, carried by every task while it is not empty. */
 export interface OverlayTask {
   version: number;

@@ -24,7 +24,7 @@ import { loadOffThread, type EntryStore } from './compile.js';
 import type { LoadedSource } from './hotlists.js';
 import { LiveUpdates } from './live.js';
 import { createRunner, type BatchRunner } from './runner.js';
-import type { OverlayTask, Task, TaskResult } from './processor.js';
+import { taskOf, type OverlayTask, type TaskResult } from './processor.js';
 import { Batcher } from './batcher.js';
 import { CorePublisher, JetStreamBatchPublisher, type Publisher } from './outputs.js';
 import { subjectsFor, type Subjects } from './subjects.js';
@@ -463,20 +463,6 @@ class Service implements RunningService {
     this.natsHealth = { ...this.natsHealth, connected: false, error: 'connection closed' };
   }
 
-  private buildTask(batch: readonly Incoming[]): Task {
-    let size = 0;
-    for (const m of batch) size += m.data.length;
-    const buf = new Uint8Array(size);
-    const offsets = new Uint32Array(batch.length + 1);
-    let at = 0;
-    for (let i = 0; i < batch.length; i++) {
-      buf.set(batch[i].data, at);
-      at += batch[i].data.length;
-      offsets[i + 1] = at;
-    }
-    return { buf, offsets, keys: batch.map((m) => m.key), receivedAt: batch[0].receivedAt };
-  }
-
   private async dispatch(batch: Incoming[]): Promise<void> {
     const gen = this.gen;
     const overlay = this.overlay.gen === gen ? this.overlay : undefined;
@@ -493,7 +479,7 @@ class Service implements RunningService {
     this.metrics.batch(batch.length);
     let result: TaskResult;
     try {
-      const task = this.buildTask(batch);
+      const task = taskOf(batch.map((m) => m.data), batch.map((m) => m.key), batch[0].receivedAt);
       if (overlay?.task !== undefined) task.overlay = overlay.task;
       result = await gen.runner.run(task);
     } catch (err) {

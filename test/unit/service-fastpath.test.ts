@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { createMatcher, createHitMatcherFromSnapshot } from '../../matcher/matcher.js';
-import { processTask, type ProcessorSettings, type Task, type TaskResult } from '../../matcher/service/processor.js';
+import { processTask, taskOf, type ProcessorSettings, type Task, type TaskResult } from '../../matcher/service/processor.js';
 import type { HotlistEntry } from '../../matcher/types.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
@@ -32,16 +32,7 @@ function settings(extra: Partial<ProcessorSettings> = {}): ProcessorSettings {
 }
 
 function task(messages: readonly Uint8Array[]): Task {
-  const size = messages.reduce((a, m) => a + m.length, 0);
-  const buf = new Uint8Array(size);
-  const offsets = new Uint32Array(messages.length + 1);
-  let at = 0;
-  messages.forEach((m, i) => {
-    buf.set(m, at);
-    at += m.length;
-    offsets[i + 1] = at;
-  });
-  return { buf, offsets, keys: messages.map((_, i) => `inst.${i + 1}`), receivedAt: 1_736_000_000_000 };
+  return taskOf(messages, messages.map((_, i) => `inst.${i + 1}`), 1_736_000_000_000);
 }
 
 /** Runs the same messages through both paths (each on its own copy: reads are changed in place). */
