@@ -11,6 +11,7 @@
  * mode; and per message, JetStream mode), or 5 messages of 100 reads. Reads from
  * `generateReads` (1 % of hotlisted vehicles), msgpack, with the retention policy's basis text.
  */
+import path from 'node:path';
 import { pack } from 'msgpackr';
 import { createMatcher, createHitMatcherFromSnapshot } from '../matcher/matcher.js';
 import { processTask, taskOf, type ProcessorSettings, type Task } from '../matcher/service/processor.js';
@@ -87,7 +88,7 @@ out(table(
 ));
 const file = writeResults('processor', {
   suite: 'processor',
-  command: `node ${process.argv.slice(1).join(' ')}`,
+  command: `node ${process.execArgv.join(' ')} ${path.relative(process.cwd(), process.argv[1])} ${process.argv.slice(2).join(' ')}`.replace(/\s+/g, ' ').trim(),
   date: new Date().toISOString(),
   ...machineInfo(),
   settings: { entries, reads: readCount, reps, hitRate: 0.01, seed: SEED },
