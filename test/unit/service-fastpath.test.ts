@@ -154,6 +154,30 @@ describe('service fast path', () => {
     expect(comparable(fast)).toEqual(comparable(reference));
   });
 
+  it('matches fast reads against the live overlay too, with its own state codes', () => {
+    // The overlay's entries have a state the compiled hotlist has none of (WY): codes differ
+    // between the two cores, so the fast path must map states for the overlay, not copy them.
+    const overlay = { version: 1, snapshot: createMatcher({ entries: [{ id: 'live1', plate: 'OVR123', state: 'WY', list: 'AMBER' }, { id: 'live2', plate: 'ABC123', state: 'CO', list: 'BOLO' }] }).snapshot(), offset: 100 };
+    const reads = [
+      { id: 'a', plate: 'OVR123', state: 'WY' },
+      { id: 'b', plate: 'OVR123', state: 'CO' },
+      { id: 'c', plate: 'OVR123' },
+      { id: 'd', plate: 'ABC123', state: 'co' },
+      { id: 'e', plate: 'NOHIT1', state: 'WY' },
+    ];
+    const run = (objectPath: boolean): TaskResult => {
+      const t = task([packers[0].pack(reads), ...reads.map((r) => packers[0].pack(r))]);
+      t.overlay = overlay;
+      return processTask(t, hits, settings({ objectPath, coalesceRecords: true }));
+    };
+    const fast = run(false);
+    const reference = run(true);
+    expect(fast.fastReads).toBe(10);
+    expect(comparable(fast)).toEqual(comparable(reference));
+    const hitIds = fast.outcomes[0].hitReads.map((h) => [h.read.id, h.hits.map((x) => x.entry).sort((p, q) => p - q)]);
+    expect(hitIds).toEqual([['a', [100]], ['c', [100]], ['d', [0, 101]]]);
+  });
+
   it('reads 64-bit integers as numbers (other languages write epoch ms as uint64)', () => {
     // {"plate":"NOHIT1","ts":uint64 1736143202176}, as msgpack-python or Go would write it.
     const bytes = Buffer.concat([
