@@ -29,11 +29,15 @@ const I_PLATE_LEN = 20;
 const I_AGENCY_LEN = 22;
 const I_TS = 24;
 const I_STATE = 32; // u16: 0 none, 1 + 26 * a + b for a two-letter state
+const I_INDEX = 34; // u16: position of the read in its message
+const I_MSG = 36; // u32: its message
 
 /** The read is taken by this fast path. */
 export const F_FAST: u32 = 1;
 /** The read has no `ts` (its record gets the receive time). */
 export const F_TS_MISSING: u32 = 2;
+/** The read has no `id` (its record gets `<message key>-<index>`). */
+export const F_ID_MISSING: u32 = 8;
 /** The read has an `agency` string. */
 export const F_AGENCY: u32 = 4;
 
@@ -361,8 +365,8 @@ function scanRead(p: usize, end: usize, depth: i32, rec: usize): usize {
     p = next;
   }
   let flags: u32 = 0;
-  if (!slow && !unsupported && hasPlate && hasId) {
-    flags = F_FAST | (hasTs ? 0 : F_TS_MISSING) | (hasAgency ? F_AGENCY : 0);
+  if (!slow && !unsupported && hasPlate) {
+    flags = F_FAST | (hasTs ? 0 : F_TS_MISSING) | (hasAgency ? F_AGENCY : 0) | (hasId ? 0 : F_ID_MISSING);
   }
   store<u32>(rec + I_START, <u32>start);
   store<u32>(rec + I_END, <u32>p);
@@ -422,11 +426,14 @@ export function scanTask(buf: usize, offsets: usize, n: u32, msgs: usize, items:
     if (count + k > cap) return -1;
     let ok = true;
     for (let i: u32 = 0; i < k; i++) {
-      const e = scanRead(p, to, single ? 0 : 1, items + (count + i) * ITEM_RECORD);
+      const rec = items + (count + i) * ITEM_RECORD;
+      const e = scanRead(p, to, single ? 0 : 1, rec);
       if (e == 0) {
         ok = false;
         break;
       }
+      store<u16>(rec + I_INDEX, <u16>i);
+      store<u32>(rec + I_MSG, m);
       p = e;
     }
     if (!ok || p != to) {
@@ -661,13 +668,17 @@ function putValue(o: usize): usize {
 export function writeRecords(
   items: usize, list: usize, n: u32, receivedAt: f64,
   head: usize, headLen: u32, tail: usize, tailLen: u32, daysMs: f64,
-  out: usize, cap: u32, ends: usize,
+  out: usize, cap: u32, ends: usize, keys: usize, keyEnds: usize,
 ): i32 {
-  // Worst case: 6 bytes of JSON per byte of msgpack, plus the fixed parts.
+  // Worst case: 6 bytes of JSON per byte of msgpack, plus the fixed parts and a generated id.
   let need: u64 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const rec = items + load<u32>(list + (i << 2)) * ITEM_RECORD;
     need += 6 * <u64>(load<u32>(rec + I_END) - load<u32>(rec + I_START)) + <u64>headLen + <u64>tailLen + 64;
+    if (load<u32>(rec + I_FLAGS) & F_ID_MISSING) {
+      const m = load<u32>(rec + I_MSG);
+      need += 16 + <u64>(load<u32>(keyEnds + ((m + 1) << 2)) - load<u32>(keyEnds + (m << 2)));
+    }
   }
   if (need > <u64>cap) return -1;
   let o = out;
@@ -686,8 +697,23 @@ export function writeRecords(
     }
     store<u8>(o++, 0x7b);
     o = putPairs(o, k);
+    const flags = load<u32>(rec + I_FLAGS);
+    if (flags & F_ID_MISSING) {
+      // `,"id":"<message key>-<index>"`: the host checked the keys need no escaping.
+      const m = load<u32>(rec + I_MSG);
+      const ks = load<u32>(keyEnds + (m << 2));
+      const ke = load<u32>(keyEnds + ((m + 1) << 2));
+      store<u32>(o, 0x6469222c); // ,"id
+      store<u32>(o + 4, 0x22223a22); // ":"
+      o += 7;
+      memory.copy(o, keys + ks, ke - ks);
+      o += ke - ks;
+      store<u8>(o++, 0x2d);
+      o = putU32(o, <u32>load<u16>(rec + I_INDEX), 0);
+      store<u8>(o++, 0x22);
+    }
     let ts = load<f64>(rec + I_TS);
-    if (load<u32>(rec + I_FLAGS) & F_TS_MISSING) {
+    if (flags & F_TS_MISSING) {
       ts = receivedAt;
       store<u32>(o, 0x7374222c); // ,"ts
       store<u16>(o + 4, 0x3a22); // ":

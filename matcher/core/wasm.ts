@@ -33,7 +33,7 @@ export interface CoreExports {
   writeRecords(
     items: number, list: number, n: number, receivedAt: number,
     head: number, headLen: number, tail: number, tailLen: number, daysMs: number,
-    out: number, cap: number, ends: number,
+    out: number, cap: number, ends: number, keys: number, keyEnds: number,
   ): number;
 }
 

@@ -27,6 +27,7 @@ const I_STATE = 32;
 export const F_FAST = 1;
 export const F_TS_MISSING = 2;
 export const F_AGENCY = 4;
+export const F_ID_MISSING = 8;
 export const M_OK = 0;
 
 const encoder = new TextEncoder();
@@ -55,6 +56,9 @@ export class CoreReads {
   u16: Uint16Array;
   u32: Uint32Array;
   f64: Float64Array;
+  /** Message keys of the batch (for reads without `id`), when putKeys wrote them. */
+  private keysPtr = 0;
+  private keyEndsPtr = 0;
   /** Addresses of the last scan. */
   bufPtr = 0;
   itemsPtr = 0;
@@ -115,6 +119,8 @@ export class CoreReads {
       cap = this.regions.get('item records')!.bytes / ITEM;
       const count = this.core.scanTask(bufPtr, offPtr, n, msgsPtr, itemsPtr, cap);
       if (count >= 0) {
+        this.keysPtr = 0;
+        this.keyEndsPtr = 0;
         this.bufPtr = bufPtr;
         this.itemsPtr = itemsPtr;
         this.msgsPtr = msgsPtr;
@@ -169,6 +175,28 @@ export class CoreReads {
   agencyLength(item: number): number {
     this.refresh();
     return this.u16[(this.itemsPtr + item * ITEM + I_AGENCY_LEN) >> 1];
+  }
+
+  /**
+   * Writes the batch's message keys into the core, for the ids of reads that have none
+   * (`<key>-<index>`). The caller has checked that no key needs escaping in JSON.
+   */
+  putKeys(keys: readonly string[]): void {
+    let size = 0;
+    for (const k of keys) size += k.length;
+    const ptr = this.region('keys', size + 8);
+    const endsPtr = this.region('key ends', (keys.length + 1) * 4);
+    let at = 0;
+    const u8 = this.u8;
+    this.u32[endsPtr >> 2] = 0;
+    for (let m = 0; m < keys.length; m++) {
+      const k = keys[m];
+      for (let i = 0; i < k.length; i++) u8[ptr + at + i] = k.charCodeAt(i);
+      at += k.length;
+      this.u32[(endsPtr >> 2) + m + 1] = at;
+    }
+    this.keysPtr = ptr;
+    this.keyEndsPtr = endsPtr;
   }
 
   /** Writes the item indices of `list` into the core's list region; returns its address. */
@@ -244,6 +272,7 @@ export class CoreReads {
       cap = this.regions.get(outName)!.bytes;
       const written = this.core.writeRecords(
         this.itemsPtr, listPtr, n, receivedAt, tail.head, tail.headLen, tail.tail, tail.tailLen, policy.nonhitDays * DAY_MS, out, cap, endsPtr,
+        this.keysPtr, this.keyEndsPtr,
       );
       if (written >= 0) {
         this.refresh();

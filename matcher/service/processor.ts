@@ -13,7 +13,7 @@ import { completeRead, decodeReads, type Reject, type RejectCode } from './wire.
 import { buildRecord, policyFor, retentionFor, type RetentionConfig, type RetentionPolicy } from './retention.js';
 import { interned, unpackr } from './msgpack.js';
 import { ByteWriter, RecordsMessages } from './record-json.js';
-import { coreReadsOf, F_AGENCY, F_FAST, M_OK, type CoreReads } from './core-reads.js';
+import { coreReadsOf, F_AGENCY, F_FAST, F_ID_MISSING, M_OK, type CoreReads } from './core-reads.js';
 
 /** A batch of messages: payloads concatenated in one buffer (transferred, not cloned). */
 export interface Task {
@@ -201,12 +201,19 @@ interface BatchReads {
   /** Object-path reads and their batch indices. */
   objectReads: Read[];
   objectToBatch: number[];
+  /** Some fast read has no `id`: the core needs the message keys. */
+  needKeys: boolean;
 }
+
+/** Message keys the core can put in a JSON string as they are. */
+const PLAIN_KEY = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 function gather(task: Task, settings: ProcessorSettings, outcomes: MessageOutcome[], core: CoreReads | undefined): { reads: BatchReads; total: number } {
   const n = task.keys.length;
   const buf = task.buf;
-  const reads: BatchReads = { origin: [], item: [], objects: [], fastItems: new Uint32Array(0), fastToBatch: new Int32Array(0), fastCount: 0, objectReads: [], objectToBatch: [] };
+  const reads: BatchReads = {
+    origin: [], item: [], objects: [], fastItems: new Uint32Array(0), fastToBatch: new Int32Array(0), fastCount: 0, objectReads: [], objectToBatch: [], needKeys: false,
+  };
   let total = 0;
   const items = core !== undefined ? core.scan(buf, task.offsets) : 0;
   if (core !== undefined) {
@@ -236,9 +243,16 @@ function gather(task: Task, settings: ProcessorSettings, outcomes: MessageOutcom
         continue;
       }
       const firstItem = core.mFirst;
+      // A read without `id` gets `<key>-<index>`, which the core writes only for plain keys.
+      let plainKey: boolean | undefined;
       for (let i = 0; i < k; i++) {
         const it = firstItem + i;
-        if ((core!.flags(it) & F_FAST) !== 0) {
+        const flags = core!.flags(it);
+        if ((flags & F_ID_MISSING) !== 0) {
+          plainKey ??= PLAIN_KEY.test(task.keys[m]);
+          if (plainKey) reads.needKeys = true;
+        }
+        if ((flags & F_FAST) !== 0 && ((flags & F_ID_MISSING) === 0 || plainKey === true)) {
           const f = reads.fastCount++;
           reads.fastItems[f] = it;
           reads.fastToBatch[f] = reads.origin.length;
@@ -409,6 +423,7 @@ class NonhitWriter {
         list.push(it);
       }
     }
+    if (reads.needKeys && lists.size > 0) core!.putKeys(task.keys);
     for (const [policy, list] of lists) this.written.set(policy, core!.writeRecords(list, list.length, task.receivedAt, policy));
   }
 

@@ -75,6 +75,11 @@ const valueArb = fc.oneof(
   { weight: 1, arbitrary: fc.dictionary(asciiText, scalarArb, { maxKeys: 3 }) },
 );
 
+function withoutId(r: Record<string, unknown>): Record<string, unknown> {
+  const { id: _id, ...rest } = r;
+  return rest;
+}
+
 // OCR candidates (matched on the object path), now and then.
 const candidatesArb = fc.oneof(
   fc.array(fc.record({ plate: plateArb, confidence: fc.double({ min: 0, max: 1, noNaN: true }) }, { requiredKeys: ['plate'] }), { maxLength: 3 }),
@@ -112,7 +117,7 @@ const readArb = fc.record(
 ).chain((r) =>
   // A field the record itself sets (`hit`, `alertIds`, `retention`), now and then.
   fc.tuple(fc.nat(20), candidatesArb).map(([n, candidates]) =>
-    n === 0 ? { ...r, hit: 'yes' } : n === 1 ? { ...r, retention: 7 } : n === 2 ? { ...r, candidates } : r),
+    n === 0 ? { ...r, hit: 'yes' } : n === 1 ? { ...r, retention: 7 } : n === 2 ? { ...r, candidates } : n <= 5 ? withoutId(r) : r),
 );
 
 const messageArb = fc.tuple(fc.oneof(readArb, fc.array(fc.oneof({ weight: 9, arbitrary: readArb }, { weight: 1, arbitrary: scalarArb }), { maxLength: 6 })), fc.nat(1));
@@ -139,9 +144,9 @@ describe('service fast path', () => {
     const read = { id: 'R1', plate: 'NOHIT1', state: 'CO', ts: 1_736_143_202_176, cameraId: 'CAM-1', agency: 'CO0010000', confidence: 0.834, lat: 39.7, vehicle: { make: 'FORD' } };
     const { id: _id, ...noId } = read;
     const fast = (reads: unknown[]): number | undefined => processTask(task([packers[0].pack(reads)]), hits, settings()).fastReads;
-    expect(fast([read, read])).toBe(2);
-    // Left to the object path: no id, a non-ASCII string, candidates, a state of three letters.
-    expect(fast([noId, { ...read, make: 'Citroën' }, { ...read, candidates: [] }, { ...read, state: 'COL' }])).toBe(0);
+    expect(fast([read, read, noId])).toBe(3);
+    // Left to the object path: a non-ASCII string, candidates, a state of three letters.
+    expect(fast([{ ...read, make: 'Citroën' }, { ...read, candidates: [] }, { ...read, state: 'COL' }])).toBe(0);
   });
 
   it('prints decimals as JavaScript does (shortest round trip), in the core or through the host', () => {
@@ -152,6 +157,19 @@ describe('service fast path', () => {
     const [fast, reference] = both([packers[0].pack(reads), packers[1].pack(reads)]);
     expect(fast.fastReads).toBe(2 * reads.length);
     expect(comparable(fast)).toEqual(comparable(reference));
+  });
+
+  it('gives reads without id the id of their message key and position, escaped or not', () => {
+    const msgs = [packers[0].pack([{ plate: 'NOHIT1' }, { plate: 'NOHIT2', id: 'x' }]), packers[0].pack({ plate: 'NOHIT3' })];
+    for (const keys of [['ALPR_READS.41', 'ALPR_READS.42'], ['a"b\\c', 'plain']]) {
+      const mk = (): Task => taskOf(msgs, keys, 1_736_000_000_000);
+      const fast = processTask(mk(), hits, settings({ coalesceRecords: true }));
+      const reference = processTask(mk(), hits, settings({ coalesceRecords: true, objectPath: true }));
+      expect(comparable(fast)).toEqual(comparable(reference));
+      expect(fast.fastReads).toBe(keys[0].includes('"') ? 2 : 3);
+      const ids = fast.nonhit!.flatMap((g) => text(g.data).flatMap((t) => JSON.parse(t) as Array<{ id: string }>)).map((r) => r.id);
+      expect(ids).toEqual([`${keys[0]}-0`, 'x', `${keys[1]}-0`]);
+    }
   });
 
   it('matches fast reads against the live overlay too, with its own state codes', () => {
