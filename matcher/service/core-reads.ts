@@ -259,27 +259,51 @@ export class CoreReads {
    * bytes, the records comma-separated, and where each ends (its comma excluded).
    */
   writeRecords(list: number[], n: number, receivedAt: number, policy: RetentionPolicy): { readonly bytes: Uint8Array; readonly ends: Uint32Array } {
-    // Each policy has its own output regions: a batch's policies are written one after
-    // the other and read afterwards.
+    // A batch's policies are written one after the other into one output region and read
+    // afterwards, so memory is bounded by the batch, not by the number of policies. A region
+    // that is too small is replaced by a larger one; the bump allocator never reuses the old
+    // one, so what was written there stays valid until the next batch.
     const tail = this.tailOf(policy);
     const listPtr = this.putList(list, n);
-    const endsName = `record ends ${policy.policy}`;
-    const outName = `records ${policy.policy}`;
-    const endsPtr = this.region(endsName, n * 4 + 4);
-    let cap = this.regions.get(outName)?.bytes ?? 64 * 1024;
+    const endsRegion = this.regionAt('record ends', this.endsUsed + n * 4 + 4);
+    if (endsRegion.fresh) this.endsUsed = 0;
+    const endsPtr = endsRegion.ptr + this.endsUsed;
+    this.endsUsed += n * 4 + 8;
     for (;;) {
-      const out = this.region(outName, cap);
-      cap = this.regions.get(outName)!.bytes;
+      const region = this.regionAt('records', this.recordsUsed + 64 * 1024);
+      if (region.fresh) this.recordsUsed = 0;
+      const out = region.ptr + this.recordsUsed;
+      const cap = region.bytes - this.recordsUsed;
       const written = this.core.writeRecords(
         this.itemsPtr, listPtr, n, receivedAt, tail.head, tail.headLen, tail.tail, tail.tailLen, policy.nonhitDays * DAY_MS, out, cap, endsPtr,
         this.keysPtr, this.keyEndsPtr,
       );
       if (written >= 0) {
+        this.recordsUsed += (written + 7) & ~7;
         this.refresh();
         return new CoreBytes(this, out, written, endsPtr, n);
       }
-      cap *= 2;
+      // Too small: a region twice the size (or more) and start over in it.
+      this.regionAt('records', Math.max(region.bytes * 2, cap * 2));
+      this.recordsUsed = 0;
     }
+  }
+
+  private recordsUsed = 0;
+  private endsUsed = 0;
+
+  /** Starts a batch's records: the output regions are reused from their start. */
+  beginRecords(): void {
+    this.recordsUsed = 0;
+    this.endsUsed = 0;
+  }
+
+  /** The region `name` with room for `bytes`; `fresh` when it had to be allocated now. */
+  private regionAt(name: string, bytes: number): { ptr: number; bytes: number; fresh: boolean } {
+    const before = this.regions.get(name);
+    const ptr = this.region(name, bytes);
+    const r = this.regions.get(name)!;
+    return { ptr, bytes: r.bytes, fresh: r !== before };
   }
 }
 

@@ -423,6 +423,7 @@ class NonhitWriter {
         list.push(it);
       }
     }
+    if (lists.size > 0) core!.beginRecords();
     if (reads.needKeys && lists.size > 0) core!.putKeys(task.keys);
     for (const [policy, list] of lists) this.written.set(policy, core!.writeRecords(list, list.length, task.receivedAt, policy));
   }

@@ -172,6 +172,23 @@ describe('service fast path', () => {
     }
   });
 
+  it('writes the records of many retention policies in one batch, each in read order', () => {
+    const agencies = Array.from({ length: 40 }, (_, i) => `CO${String(i).padStart(7, '0')}`);
+    const many = {
+      default: retention.default,
+      agencies: Object.fromEntries(agencies.map((a, i) => [a, { policy: `p${i}`, nonhitDays: 1 + i, hitDays: 400, basis: `basis ${i}` }])),
+    };
+    const reads = Array.from({ length: 4000 }, (_, i) => ({ id: `r${i}`, plate: `NH${i}`, agency: agencies[(i * 7) % 41] ?? 'NONE', cameraId: 'C'.repeat(i % 50) }));
+    const messages = [];
+    for (let i = 0; i < reads.length; i += 500) messages.push(packers[0].pack(reads.slice(i, i + 500)));
+    for (const coalesceRecords of [true, false]) {
+      const fast = processTask(task(messages), hits, settings({ retention: many, coalesceRecords }));
+      const reference = processTask(task(messages), hits, settings({ retention: many, coalesceRecords, objectPath: true }));
+      expect(fast.fastReads).toBe(4000);
+      expect(comparable(fast)).toEqual(comparable(reference));
+    }
+  });
+
   it('matches fast reads against the live overlay too, with its own state codes', () => {
     // The overlay's entries have a state the compiled hotlist has none of (WY): codes differ
     // between the two cores, so the fast path must map states for the overlay, not copy them.
