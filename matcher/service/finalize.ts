@@ -168,6 +168,7 @@ export function finalizeBatch(batch: readonly BatchMessage[], result: TaskResult
     if (hitRecords.length > 0) pushRecords(hitRecords, 'hit', 'hit', inc, i, out.single, deps, outputs);
   }
   m.readsIn(readsIn);
+  m.fastReads(result.fastReads ?? 0);
   if (nonhit > 0) m.record('nonhit', nonhit);
   return outputs;
 }

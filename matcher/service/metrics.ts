@@ -117,6 +117,7 @@ export class ServiceMetrics {
   readonly registry = new Registry();
 
   private readonly readsTotal: Counter;
+  private readonly fastReadsTotal: Counter;
   private readonly invalidTotal: Counter<'code'>;
   private readonly alertsTotal: Counter<'tier' | 'list'>;
   private readonly suppressedTotal: Counter;
@@ -139,6 +140,11 @@ export class ServiceMetrics {
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'platesieve_' });
 
     this.readsTotal = new Counter({ name: 'platesieve_reads_total', help: 'Reads received (valid or not).', registers });
+    this.fastReadsTotal = new Counter({
+      name: 'platesieve_fast_path_reads_total',
+      help: 'Reads scanned and recorded by the WebAssembly core without a JavaScript object (msgpack reads of the common shape).',
+      registers,
+    });
     this.invalidTotal = new Counter({
       name: 'platesieve_invalid_reads_total',
       help: 'Reads rejected as malformed, by reason code.',
@@ -235,6 +241,11 @@ export class ServiceMetrics {
   /** `n` reads received. */
   readsIn(n = 1): void {
     this.readsTotal.inc(n);
+  }
+
+  /** `n` reads taken by the core's fast path. */
+  fastReads(n: number): void {
+    if (n > 0) this.fastReadsTotal.inc(n);
   }
 
   /** A read rejected as malformed. */

@@ -80,8 +80,8 @@ const baseConfig = (prefix: string, extra: Record<string, unknown> = {}): Record
 });
 
 /** Publishes the sample reads (valid and invalid objects) as single JSON messages. */
-function publishSample(nc: NatsConnection, prefix: string): void {
-  for (const r of SAMPLE) nc.publish(`${prefix}.reads.cam`, json(r));
+function publishSample(nc: NatsConnection, prefix: string, encode: (r: unknown) => Uint8Array = json): void {
+  for (const r of SAMPLE) nc.publish(`${prefix}.reads.cam`, encode(r));
 }
 
 describe('platesieve serve (core mode)', () => {
@@ -341,8 +341,9 @@ describe('platesieve serve (core mode)', () => {
       expect(metrics.body).toContain('platesieve_reads_total');
     }
 
-    publishSample(nc, p0);
-    publishSample(nc, p2);
+    // msgpack: most reads take the core's fast path, on the main thread and in the workers.
+    publishSample(nc, p0, pack);
+    publishSample(nc, p2, pack);
     await nc.flush();
     await waitFor(
       () => out0.records().length >= VALID.length && out2.records().length >= VALID.length,
@@ -354,6 +355,9 @@ describe('platesieve serve (core mode)', () => {
     expect(out2.alertKeys()).toEqual(out0.alertKeys());
     expect(await s0.metric('platesieve_reads_total')).toBe(SAMPLE.length);
     expect(await s2.metric('platesieve_reads_total')).toBe(SAMPLE.length);
+    const fast0 = await s0.metric('platesieve_fast_path_reads_total');
+    expect(fast0).toBeGreaterThan(SAMPLE.length / 2);
+    expect(await s2.metric('platesieve_fast_path_reads_total')).toBe(fast0);
   });
 
   it('refuses to start on an invalid configuration with exit code 2', async () => {

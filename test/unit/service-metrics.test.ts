@@ -34,8 +34,11 @@ describe('ServiceMetrics', () => {
     m.deadLetter('decode');
     m.record('nonhit', 513);
     m.record('hit', 2);
+    m.fastReads(500);
+    m.fastReads(0);
     const text = await m.metrics();
     expect(sample(text, 'platesieve_reads_total')).toBe(515);
+    expect(sample(text, 'platesieve_fast_path_reads_total')).toBe(500);
     expect(sample(text, 'platesieve_invalid_reads_total{code="INVALID_CHARACTER"}')).toBe(2);
     expect(sample(text, 'platesieve_invalid_reads_total{code="EMPTY_PLATE"}')).toBe(1);
     expect(sample(text, 'platesieve_alerts_total{tier="exact",list="STOLEN_VEHICLE"}')).toBe(2);
