@@ -489,10 +489,36 @@ function putEscape(o: usize, c: u32): usize {
   }
 }
 
+const ONES: u64 = 0x0101010101010101;
+const HIGHS: u64 = 0x8080808080808080;
+
+// Word-at-a-time byte tests (Bit Twiddling Hacks): exact as to whether some byte qualifies.
+@inline function hasZeroByte(v: u64): bool {
+  return ((v - ONES) & ~v & HIGHS) != 0;
+}
+
+@inline function hasByteBelow(v: u64, n: u64): bool {
+  return ((v - ONES * n) & ~v & HIGHS) != 0;
+}
+
+/** Some byte of w (ASCII bytes) is a control character, `"` or a backslash: it needs escaping. */
+@inline function needsEscape(w: u64): bool {
+  return hasByteBelow(w, 0x20) || hasZeroByte(w ^ 0x2222222222222222) || hasZeroByte(w ^ 0x5c5c5c5c5c5c5c5c);
+}
+
 function putString(o: usize, s: usize, n: usize): usize {
   store<u8>(o++, 0x22);
   const e = s + n;
-  for (let p = s; p < e; p++) {
+  let p = s;
+  // Eight bytes at a time while none needs escaping (most strings), then byte by byte.
+  while (p + 8 <= e) {
+    const w = load<u64>(p);
+    if (needsEscape(w)) break;
+    store<u64>(o, w);
+    o += 8;
+    p += 8;
+  }
+  for (; p < e; p++) {
     const c = <u32>load<u8>(p);
     if (c >= 0x20 && c != 0x22 && c != 0x5c) store<u8>(o++, <u8>c);
     else o = putEscape(o, c);

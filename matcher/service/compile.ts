@@ -23,16 +23,28 @@ function workerFile(): string {
  */
 export class EntryStore {
   private readonly decoder = new TextDecoder();
+  // Hotlisted vehicles are seen again and again (repeat sightings, several cameras): their
+  // parsed entries are kept, a bounded number of them.
+  private readonly parsed = new Map<number, HotlistEntry>();
   constructor(private readonly bytes: Uint8Array, private readonly offsets: Uint32Array) {}
 
   get length(): number {
     return this.offsets.length - 1;
   }
 
+  /** Entry `index`; the object is shared between calls: read it, do not change it. */
   get(index: number): HotlistEntry {
-    return JSON.parse(this.decoder.decode(this.bytes.subarray(this.offsets[index], this.offsets[index + 1]))) as HotlistEntry;
+    let e = this.parsed.get(index);
+    if (e === undefined) {
+      e = JSON.parse(this.decoder.decode(this.bytes.subarray(this.offsets[index], this.offsets[index + 1]))) as HotlistEntry;
+      if (this.parsed.size >= PARSED_CACHE) this.parsed.clear();
+      this.parsed.set(index, e);
+    }
+    return e;
   }
 }
+
+const PARSED_CACHE = 8192;
 
 export type LoadResult = Extract<LoadResponse, { ok: true }> & { entries: EntryStore };
 
