@@ -1,8 +1,11 @@
 /**
  * The raw-ceiling subscriber of the end-to-end benchmark, run as its own process:
  *
- *   node dist/bench/e2e-raw.js <nats url> <core|jetstream> <subject or stream> <reads per message> <ack every N messages>
+ *   node dist/bench/e2e-raw.js <nats url> <core|jetstream|echo> <subject or stream> <reads per message> <ack every N messages>
  *
+ * `echo` republishes every message as it is on `bench.echo`: the latency floor of the
+ * machine (publisher, nats-server, a subscriber that does nothing, back), beside which the
+ * service's latency is read.
  * It does nothing with the messages but count them (a core subscription, or an ordered
  * JetStream consumer on the reads stream), and every N messages (N divides the messages of a run) publishes the
  * running count of reads on `bench.rawack`: the publisher's window uses it exactly as it uses the records
@@ -21,7 +24,11 @@ function seen(): void {
   if (messages % every === 0) nc.publish('bench.rawack', String(messages * perMsg));
 }
 
-if (mode === 'jetstream') {
+if (mode === 'echo') {
+  nc.subscribe(target, { callback: (_e, m) => nc.publish('bench.echo', m.data) });
+  await nc.flush();
+  process.stdout.write('ready\n');
+} else if (mode === 'jetstream') {
   const js = nc.jetstream();
   const consumer = await js.consumers.get(target);
   const iter = await consumer.consume({ max_messages: 2000 });

@@ -3,7 +3,7 @@
  *
  *   npm run build && npm run bench:e2e -- [--quick] [--reps 3] [--workers 0,1] [--rate 50000]
  *        [--latency-s 5] [--entries 100000] [--modes core,jetstream] [--per-msg 1,100]
- *        [--no-latency] [--batch-wait-ms N] [--latency-node-options "--max-semi-space-size=64"]
+ *        [--no-latency] [--batch-wait-ms N] [--latency-node-options=--max-semi-space-size=64]
  *        [--profile DIR] [--out FILE]
  *
  * --profile DIR runs every service process under `node --cpu-prof` into DIR.
@@ -295,6 +295,48 @@ async function latency(mode: Mode, workers: number, nodeArgs: readonly string[] 
   });
 }
 
+/** The `ts` float64 of a msgpack read (after its `ts` key), as the echo sends it back. */
+const TS_KEY = Buffer.from([0xa2, 0x74, 0x73, 0xcb]);
+
+/**
+ * The machine's latency floor at the same offered rate: the same reads through nats-server to
+ * a subscriber that sends each one straight back (bench/e2e-raw.ts `echo`), no service.
+ */
+async function echoLatency(): Promise<LatencyRow> {
+  return withServer('core', async (server, nc) => {
+    const child = await startChild(process.execPath, [RAW, server.url, 'echo', `${PREFIX}.reads.>`, '1', '1'], /^ready$/);
+    try {
+      let h: ReturnType<typeof latencyHistogram> | null = null;
+      let received = 0;
+      nc.subscribe('bench.echo', {
+        callback: (_e, m) => {
+          received++;
+          if (h === null) return;
+          const b = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+          const at = b.indexOf(TS_KEY);
+          if (at >= 0) h.recordValue(Math.max(1, Math.round((wallMs() - b.readDoubleBE(at + 4)) * 1000)));
+        },
+      });
+      await nc.flush();
+      const subject = `${PREFIX}.reads.cam`;
+      await paced(nc, subject, timed, tsOffsets, rate, 1);
+      await new Promise((r) => setTimeout(r, 500));
+      h = latencyHistogram();
+      const before = received;
+      const published = await paced(nc, subject, timed, tsOffsets, rate, latencyS);
+      const deadline = Date.now() + 5000;
+      while (received - before < published && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const q = {
+        p50: h.getValueAtPercentile(50) / 1000, p99: h.getValueAtPercentile(99) / 1000, p999: h.getValueAtPercentile(99.9) / 1000,
+        max: h.maxValue / 1000, count: h.totalCount,
+      };
+      return { mode: 'core', workers: -1, nodeOptions: 'raw echo, no service', offeredPerS: rate, published, records: received - before, alerts: 0, record: q, alert: q };
+    } finally {
+      await child.stop();
+    }
+  });
+}
+
 // ---------------------------------------------------------------------------------- run
 const t0 = Date.now();
 const throughput: ThroughputRow[] = [];
@@ -309,6 +351,10 @@ try {
         throughput.push(await serviceThroughput(mode, perMsg, w));
       }
     }
+  }
+  if (withLatency && modes.includes('core')) {
+    out(`latency at ${human(rate)} reads/s offered, raw echo (the machine's floor)...`);
+    latencies.push(await echoLatency());
   }
   for (const w of withLatency && modes.includes('core') ? workersList : []) {
     out(`latency at ${human(rate)} reads/s offered, core, workers ${w}...`);
@@ -347,7 +393,7 @@ const f = (x: number): string => x.toFixed(2);
 out(table(
   ['mode', 'workers', 'node options', 'offered', 'published', 'records', 'record p50', 'p99', 'p99.9', 'max', 'alerts', 'alert p50', 'p99', 'p99.9'],
   latencies.map((l) => [
-    l.mode, String(l.workers), l.nodeOptions || '-', `${human(l.offeredPerS)}/s`, String(l.published), String(l.records),
+    l.mode, l.workers < 0 ? '-' : String(l.workers), l.nodeOptions || '-', `${human(l.offeredPerS)}/s`, String(l.published), String(l.records),
     `${f(l.record.p50)} ms`, f(l.record.p99), f(l.record.p999), f(l.record.max), String(l.alerts), `${f(l.alert.p50)} ms`, f(l.alert.p99), f(l.alert.p999),
   ]),
 ));
@@ -357,6 +403,7 @@ const bestService = (mode: Mode, perMsg: number): ThroughputRow | undefined =>
 const s1 = bestService('core', 1);
 const s100 = bestService('core', 100);
 const coreLat = latencies.filter((l) => l.mode === 'core' && l.nodeOptions === '').sort((a, b) => a.record.p99 - b.record.p99)[0];
+const echoLat = latencies.find((l) => l.workers < 0);
 const tunedLat = latencies.find((l) => l.mode === 'core' && l.nodeOptions !== '');
 const targets = [
   { target: 'one read per message >= 0.7x the raw ceiling (core)', measured: s1 ? s1.readsPerS / ceiling('core', 1) : NaN, threshold: 0.7, workers: s1?.workers },
@@ -366,6 +413,7 @@ const targets = [
 ].map((t) => ({ ...t, met: t.below ? t.measured < t.threshold : t.measured >= t.threshold }));
 out('');
 for (const t of targets) out(`${t.met ? 'MET    ' : 'NOT MET'}  ${t.target}: ${t.threshold >= 1000 ? human(t.measured) : t.measured.toFixed(2)} (workers ${t.workers})`);
+if (echoLat !== undefined) out(`(the machine's floor at ${human(rate)} reads/s, a raw echo with no service: p50 ${echoLat.record.p50.toFixed(2)} ms, p99 ${echoLat.record.p99.toFixed(2)} ms)`);
 
 const machine = machineInfo();
 const file = writeResults(quick ? 'e2e-quick' : 'e2e', {
