@@ -404,7 +404,7 @@ const s1 = bestService('core', 1);
 const s100 = bestService('core', 100);
 const coreLat = latencies.filter((l) => l.mode === 'core' && l.nodeOptions === '').sort((a, b) => a.record.p99 - b.record.p99)[0];
 const echoLat = latencies.find((l) => l.workers < 0);
-const tunedLat = latencies.find((l) => l.mode === 'core' && l.nodeOptions !== '');
+const tunedLat = latencies.find((l) => l.mode === 'core' && l.nodeOptions !== '' && l.workers >= 0);
 const targets = [
   { target: 'one read per message >= 0.7x the raw ceiling (core)', measured: s1 ? s1.readsPerS / ceiling('core', 1) : NaN, threshold: 0.7, workers: s1?.workers },
   { target: 'arrays of 100 reads >= 1M reads/s (core)', measured: s100?.readsPerS ?? NaN, threshold: 1_000_000, workers: s100?.workers },
