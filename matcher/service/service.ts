@@ -217,6 +217,9 @@ class Service implements RunningService {
           if (!this.batcher.push(new CoreIncoming(msg, `${this.instance}.${++this.counter}`, Date.now()))) this.drop();
         },
       });
+      // "consuming reads" must mean the server has the subscription: core NATS delivers a
+      // read published before that to nobody.
+      await this.nc.flush();
     }
     log.info({ subject: this.subjects.reads, queue: config.queueGroup, version: this.gen.version }, 'consuming reads');
     this.scheduleRefresh();

@@ -275,7 +275,7 @@ describe('platesieve serve (core mode)', () => {
     const code = await svc.stop('SIGTERM', 20_000);
     expect(code, `exit of the service; ${svc.stderr()}`).toBe(0);
     expect(svc.logged('stopped')).toBe(true);
-    await waitFor(() => out.records().length >= N, 5_000, () => `records ${out.records().length}/${N} after the stop`);
+    await waitFor(() => out.records().length >= N, 5_000, () => `records ${out.records().length}/${N} after the stop; service log: ${svc.stderr().slice(-3000)}`);
     const ids = out.records().map((r) => r.id);
     expect(ids.length).toBe(N);
     expect(new Set(ids).size).toBe(N);

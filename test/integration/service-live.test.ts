@@ -121,7 +121,7 @@ describe('live hotlist updates', () => {
     const alerts = collect(nc, `${prefix}.alerts.>`).messages;
     nc.publish(`${prefix}.reads.cam`, enc.encode(JSON.stringify({ id: 'g', plate: 'GD1234', cameraId: 'c' })));
     nc.publish(`${prefix}.reads.cam`, enc.encode(JSON.stringify({ id: 'i', plate: 'ICE123', cameraId: 'c' })));
-    await waitFor(async () => alerts.length > 0, 5000, () => 'the good live entry alerted');
+    await waitFor(async () => alerts.length > 0, 5000, () => `the good live entry alerted; service log: ${JSON.stringify(svc.logs.slice(-15))}`);
     await sleep(300);
     expect(alerts.map((m) => (JSON.parse(dec.decode(m.data)) as Alert).entryId)).toEqual(['GOOD1']);
     const refused = svc.logs.filter((l) => l.msg === 'live hotlist entry refused').map((l) => l.id);
