@@ -10,7 +10,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Msg, NatsConnection, Subscription } from 'nats';
+import { connect, type ConnectionOptions, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { startNatsServer, type NatsServerHandle } from './nats-server.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(ROOT, 'dist/matcher/cli/main.js');
@@ -101,6 +103,41 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'platesieve-svc-'));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export type TempDir = Awaited<ReturnType<typeof tempDir>>;
+
+/** What a service suite sets up: its own nats-server, a connection to it, a temp dir. */
+export interface ServiceSuite {
+  server: NatsServerHandle;
+  nc: NatsConnection;
+  tmp: TempDir;
+}
+
+/**
+ * Registers the hooks of a suite of service tests (call it inside `describe`): a nats-server
+ * of its own, a connection and a temp dir before the tests, every service process killed
+ * after each test, all of it stopped at the end. `ready` gets them once they are up.
+ */
+export function serviceSuite(
+  options: { jetstream: boolean; connect?: Partial<ConnectionOptions> },
+  ready: (suite: ServiceSuite) => void | Promise<void>,
+): void {
+  let suite: Partial<ServiceSuite> = {};
+  beforeAll(async () => {
+    const server = await startNatsServer({ jetstream: options.jetstream });
+    suite = { server, nc: await connect({ servers: server.url, ...options.connect }), tmp: await tempDir() };
+    await ready(suite as ServiceSuite);
+  });
+  afterEach(async () => {
+    await killAllServices();
+  });
+  afterAll(async () => {
+    await killAllServices();
+    await suite.nc?.close();
+    await suite.server?.stop();
+    await suite.tmp?.cleanup();
+  });
 }
 
 let configCounter = 0;

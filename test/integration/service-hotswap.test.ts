@@ -5,10 +5,10 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsServer, uniquePrefix, type NatsServerHandle } from '../helpers/nats-server.js';
-import { collect, killAllServices, recordsOf, sleep, startServiceProcess, tempDir, waitFor } from '../helpers/service-process.js';
+import type { NatsConnection } from 'nats';
+import { describe, expect, it } from 'vitest';
+import { uniquePrefix, type NatsServerHandle } from '../helpers/nats-server.js';
+import { collect, recordsOf, serviceSuite, sleep, startServiceProcess, waitFor, type TempDir } from '../helpers/service-process.js';
 import { generateHotlist } from '../../fixtures/generator.js';
 import type { Alert, HotlistEntry } from '../../matcher/index.js';
 
@@ -24,23 +24,11 @@ async function writeNdjson(file: string, entries: readonly HotlistEntry[]): Prom
 }
 
 describe('hotlist swap in the running service', () => {
-  let server: NatsServerHandle;
   let nc: NatsConnection;
-  let tmp: { dir: string; cleanup: () => Promise<void> };
-
-  beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false });
-    nc = await connect({ servers: server.url });
-    tmp = await tempDir();
-  });
-  afterEach(async () => {
-    await killAllServices();
-  });
-  afterAll(async () => {
-    await killAllServices();
-    await nc?.close();
-    await server?.stop();
-    await tmp?.cleanup();
+  let tmp: TempDir;
+  let server: NatsServerHandle;
+  serviceSuite({ jetstream: false }, (s) => {
+    ({ server, nc, tmp } = s);
   });
 
   it('swaps a 1M-entry hotlist under continuous load: every read recorded once, each matched against one version', async () => {

@@ -7,22 +7,22 @@
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsServer, uniquePrefix, type NatsServerHandle } from '../helpers/nats-server.js';
+import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
+import { describe, expect, it } from 'vitest';
+import { uniquePrefix, type NatsServerHandle } from '../helpers/nats-server.js';
 import {
   SAMPLE_READS,
   alertKey,
-  killAllServices,
   parsedLines,
   referenceAlerts,
   sleep,
   sortAlertKeys,
   startServiceProcess,
-  tempDir,
+  serviceSuite,
   waitFor,
   type AlertKey,
   type ServiceProcess,
+  type TempDir,
 } from '../helpers/service-process.js';
 
 const enc = new TextEncoder();
@@ -160,7 +160,7 @@ describe('platesieve serve (JetStream mode)', () => {
   let nc: NatsConnection;
   let js: JetStreamClient;
   let jsm: JetStreamManager;
-  let tmp: { dir: string; cleanup: () => Promise<void> };
+  let tmp: TempDir;
   const start = (n: Names, extra: Record<string, unknown> = {}): Promise<ServiceProcess> =>
     startServiceProcess({ natsUrl: server.url, config: jsConfig(n, extra) });
 
@@ -186,21 +186,10 @@ describe('platesieve serve (JetStream mode)', () => {
     expect(new Set(got.msgIds).size).toBe(got.msgIds.length);
   }
 
-  beforeAll(async () => {
-    server = await startNatsServer({ jetstream: true });
-    nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+  serviceSuite({ jetstream: true, connect: { maxReconnectAttempts: -1, reconnectTimeWait: 200 } }, async (s) => {
+    ({ server, nc, tmp } = s);
     js = nc.jetstream();
     jsm = await nc.jetstreamManager();
-    tmp = await tempDir();
-  });
-  afterEach(async () => {
-    await killAllServices();
-  });
-  afterAll(async () => {
-    await killAllServices();
-    await nc?.close();
-    await server?.stop();
-    await tmp?.cleanup();
   });
 
   it('stores the records and alerts of reads published to the reads stream exactly once', async () => {

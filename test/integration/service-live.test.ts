@@ -7,10 +7,10 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { connect, type NatsConnection } from 'nats';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsServer, uniquePrefix, type NatsServerHandle } from '../helpers/nats-server.js';
-import { CLI, collect, killAllServices, recordsOf, sleep, startServiceProcess, tempDir, waitFor } from '../helpers/service-process.js';
+import type { NatsConnection } from 'nats';
+import { describe, expect, it } from 'vitest';
+import { uniquePrefix, type NatsServerHandle } from '../helpers/nats-server.js';
+import { CLI, collect, recordsOf, serviceSuite, sleep, startServiceProcess, waitFor, type TempDir } from '../helpers/service-process.js';
 import type { Alert } from '../../matcher/index.js';
 
 const run = promisify(execFile);
@@ -20,21 +20,9 @@ const dec = new TextDecoder();
 describe('live hotlist updates', () => {
   let server: NatsServerHandle;
   let nc: NatsConnection;
-  let tmp: { dir: string; cleanup: () => Promise<void> };
-
-  beforeAll(async () => {
-    server = await startNatsServer({ jetstream: true });
-    nc = await connect({ servers: server.url });
-    tmp = await tempDir();
-  });
-  afterEach(async () => {
-    await killAllServices();
-  });
-  afterAll(async () => {
-    await killAllServices();
-    await nc?.close();
-    await server?.stop();
-    await tmp?.cleanup();
+  let tmp: TempDir;
+  serviceSuite({ jetstream: true }, (s) => {
+    ({ server, nc, tmp } = s);
   });
 
   const cli = (bucket: string, audit: string, ...args: string[]) =>
