@@ -1,8 +1,8 @@
 /**
  * Processor benchmark: reads/s of the service's per-batch work (`processTask`: decode,
- * match, write the records of reads that hit nothing) on the fast path (msgpack-scan.ts +
- * record-json.ts) beside the object path it replaced (msgpackr decode, JSON.stringify of
- * each record), same batches, same run. No NATS: this is the CPU the service spends per
+ * match, write the records of reads that hit nothing) on the fast path (the core's
+ * reads.ts and records.ts, via service/core-reads.ts) beside the object path it replaced
+ * (msgpackr decode, JSON.stringify of each record), same batches, same run. No NATS: this is the CPU the service spends per
  * read besides the client library and publishing.
  *
  *   npm run build && npm run bench:processor -- [--entries 100000] [--reads 200000] [--reps 5] [--out FILE]

@@ -76,4 +76,5 @@ export function getPatternVerified(): u64 {
 
 // The service's fast path for msgpack reads (reads.ts): scan a batch of messages, pack the
 // reads' query records, write the records of reads that hit nothing as JSON.
-export { scanTask, packQueries, writeRecords } from './reads';
+export { scanTask, packQueries } from './reads';
+export { writeRecords } from './records';

@@ -64,7 +64,7 @@ export class CoreReads {
   itemsPtr = 0;
   msgsPtr = 0;
 
-  constructor(private readonly matcher: HitMatcher) {
+  constructor(matcher: HitMatcher) {
     this.core = matcher.core;
     // State codes by letter pair (reads.ts I_STATE): 0 none, 1 + 26a + b.
     this.states = coreAlloc(this.core, 677 * 2, 'the state table');
@@ -208,7 +208,7 @@ export class CoreReads {
   }
 
   /** A packer for this matcher's own queries (HitMatcher.matchPacked): the core does it. */
-  packer(list: Uint32Array, n: number): (queries: number, from: number, count: number) => void {
+  packer(list: Uint32Array): (queries: number, from: number, count: number) => void {
     return (queries, from, count) => {
       const listPtr = this.putList(list.subarray(from, from + count), count);
       this.core.packQueries(this.itemsPtr, listPtr, count, this.states, queries);

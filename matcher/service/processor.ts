@@ -10,10 +10,10 @@ import type { MatcherSnapshot, PlateRead } from '../types.js';
 import { createHitMatcherFromSnapshot } from '../matcher.js';
 import type { Hit, HitMatcher, HitResult } from '../hits.js';
 import { completeRead, decodeReads, type Reject, type RejectCode } from './wire.js';
-import { buildRecord, policyFor, retentionFor, type RetentionConfig, type RetentionPolicy } from './retention.js';
-import { interned, unpackr } from './msgpack.js';
-import { ByteWriter, RecordsMessages } from './record-json.js';
-import { coreReadsOf, F_AGENCY, F_FAST, F_ID_MISSING, M_OK, type CoreReads } from './core-reads.js';
+import type { RetentionConfig } from './retention.js';
+import { unpackr } from './msgpack.js';
+import { coreReadsOf, F_FAST, F_ID_MISSING, M_OK, type CoreReads } from './core-reads.js';
+import { finishGroups, NonhitWriter, type Groups } from './nonhit-records.js';
 
 /** A batch of messages: payloads concatenated in one buffer (transferred, not cloned). */
 export interface Task {
@@ -114,33 +114,8 @@ export interface TaskResult {
   fastReads?: number;
 }
 
-interface Groups {
-  byPolicy: Map<string, RecordsMessages>;
-}
-
-// One writer per retention policy and thread, reused from batch to batch.
-const writers = new Map<string, ByteWriter>();
-
-function writerFor(policy: string): ByteWriter {
-  let w = writers.get(policy);
-  if (w === undefined) writers.set(policy, (w = new ByteWriter()));
-  return w;
-}
-
-function groupFor(groups: Groups, policy: string, maxBytes: number, single: boolean): RecordsMessages {
-  let g = groups.byPolicy.get(policy);
-  if (g === undefined) groups.byPolicy.set(policy, (g = new RecordsMessages(writerFor(policy), maxBytes, single)));
-  return g;
-}
-
-function finishGroups(groups: Groups): NonhitGroup[] {
-  const out: NonhitGroup[] = [];
-  for (const [policy, g] of groups.byPolicy) out.push({ policy, data: g.finish(), counts: g.counts });
-  groups.byPolicy.clear();
-  return out;
-}
-
-type Read = PlateRead & { id?: string; ts: number };
+/** A read as the processor holds it: `ts` in epoch ms (the receive time when it had none). */
+export type Read = PlateRead & { id?: string; ts: number };
 
 // A class, not a tag field: a read may carry any field, `code` included.
 class Rejected {
@@ -187,7 +162,7 @@ function mergeHits(a: Hit[], b: Hit[]): Hit[] {
 }
 
 /** The reads of a batch: those the core scanned (fast) and those decoded by msgpackr or JSON.parse. */
-interface BatchReads {
+export interface BatchReads {
   /** Per read of the batch, in message order: message index << 16 | index in message. */
   origin: number[];
   /** Per read: its item in the core (fast path) or -1. */
@@ -319,7 +294,7 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
   const matchBoth = (m: HitMatcher, mc: CoreReads | undefined): HitResult => {
     const fromObjects = mapped(m.match(reads.objectReads), reads.objectToBatch);
     if (reads.fastCount === 0) return fromObjects;
-    const pack = mc === core ? core!.packer(reads.fastItems, reads.fastCount) : core!.packerFor(mc!, reads.fastItems);
+    const pack = mc === core ? core!.packer(reads.fastItems) : core!.packerFor(mc!, reads.fastItems);
     const fromFast = mapped(m.matchPacked(reads.fastCount, pack, (f) => objectOf(reads.fastToBatch[f])), reads.fastToBatch);
     return {
       hits: mergeHits(fromFast.hits, fromObjects.hits),
@@ -384,81 +359,4 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
   const result: TaskResult = { outcomes, reads: total, matchMicros, fastReads: reads.fastCount };
   if (coalesce) result.nonhit = finishGroups(groups);
   return result;
-}
-
-/**
- * The records of a batch's non-hit reads: the fast reads' written by the core, one call per
- * retention policy for the whole batch, the others encoded with JSON.stringify; added to
- * their policies' groups in read order, runs of consecutive fast records copied at once.
- */
-class NonhitWriter {
-  private readonly policies: Array<RetentionPolicy | undefined>;
-  /** Per read: its position in its policy's list of fast records (-1 when not one). */
-  private readonly fastPos: Int32Array;
-  private readonly written = new Map<RetentionPolicy, { bytes: Uint8Array; ends: Uint32Array }>();
-
-  constructor(
-    private readonly task: Task, private readonly settings: ProcessorSettings, private readonly reads: BatchReads,
-    private readonly mark: Uint8Array, core: CoreReads | undefined,
-  ) {
-    const retention = settings.retention;
-    const byAgency = Object.keys(retention.agencies).length > 0;
-    const count = reads.origin.length;
-    core?.refresh(); // matching may have grown the core's memory
-    this.policies = new Array(count);
-    this.fastPos = new Int32Array(count).fill(-1);
-    const lists = new Map<RetentionPolicy, number[]>();
-    for (let b = 0; b < count; b++) {
-      if (mark[b] !== 0) continue;
-      const it = reads.item[b];
-      let policy: RetentionPolicy;
-      if (it < 0) policy = policyFor(reads.objects[b]!.agency, retention);
-      else if (!byAgency || (core!.flags(it) & F_AGENCY) === 0) policy = retention.default;
-      else policy = policyFor(interned(task.buf, core!.agencyAt(it), core!.agencyLength(it)), retention);
-      this.policies[b] = policy;
-      if (it >= 0) {
-        let list = lists.get(policy);
-        if (list === undefined) lists.set(policy, (list = []));
-        this.fastPos[b] = list.length;
-        list.push(it);
-      }
-    }
-    if (lists.size > 0) core!.beginRecords();
-    if (reads.needKeys && lists.size > 0) core!.putKeys(task.keys);
-    for (const [policy, list] of lists) this.written.set(policy, core!.writeRecords(list, list.length, task.receivedAt, policy));
-  }
-
-  /** Adds the records of the non-hit reads [from, to) to `groups`; returns how many. */
-  add(from: number, to: number, groups: Groups, single: boolean): number {
-    const { mark, policies, fastPos } = this;
-    const seen: RetentionPolicy[] = [];
-    let added = 0;
-    for (let b = from; b < to; b++) {
-      const p = policies[b];
-      if (mark[b] === 0 && p !== undefined && !seen.includes(p)) seen.push(p);
-    }
-    for (const policy of seen) {
-      const group = groupFor(groups, policy.policy, this.settings.maxOutputBytes, single);
-      const recs = this.written.get(policy);
-      let runStart = -1;
-      let runEnd = -1;
-      for (let b = from; b < to; b++) {
-        if (mark[b] !== 0 || policies[b] !== policy) continue;
-        added++;
-        const pos = fastPos[b];
-        if (pos >= 0 && runStart >= 0 && pos === runEnd + 1) {
-          runEnd = pos;
-          continue;
-        }
-        if (runStart >= 0) group.addRun(recs!.bytes, recs!.ends, runStart, runEnd);
-        runStart = runEnd = pos;
-        if (pos < 0) {
-          const read = this.reads.objects[b]!;
-          group.addJson(JSON.stringify(buildRecord(read as Read & { id: string }, [], retentionFor(read.agency, false, read.ts, this.settings.retention))));
-        }
-      }
-      if (runStart >= 0) group.addRun(recs!.bytes, recs!.ends, runStart, runEnd);
-    }
-    return added;
-  }
 }

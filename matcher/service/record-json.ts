@@ -29,15 +29,6 @@ export class ByteWriter {
     this.buf[this.len++] = b;
   }
 
-  /** A string known to be ASCII (numbers, pre-escaped text). */
-  ascii(s: string): void {
-    this.ensure(s.length);
-    const buf = this.buf;
-    let at = this.len;
-    for (let i = 0; i < s.length; i++) buf[at++] = s.charCodeAt(i);
-    this.len = at;
-  }
-
   /** Any string, as UTF-8. */
   utf8(s: string): void {
     this.ensure(s.length * 3);

@@ -2,7 +2,7 @@
  * Message payloads. A reads message is one read or an array of reads, msgpack, or JSON when
  * its first byte is `{` or `[` (DESIGN.md "NATS"). Outputs are JSON, so any language reads
  * them with its standard library: an alert a message; records as record-json.ts writes them.
- * This is the object path; msgpack reads mostly take the fast path (msgpack-scan.ts).
+ * This is the object path; msgpack reads mostly take the fast path (core-reads.ts).
  */
 import { unpackr } from './msgpack.js';
 import type { PlateRead } from '../types.js';
