@@ -12,7 +12,7 @@ import { coreAlloc } from '../core/wasm.js';
 import type { HitMatcher } from '../hits.js';
 import { DAY_MS, type RetentionPolicy } from './retention.js';
 
-/** Item and message record layouts of reads.ts. */
+/** Item and message record layouts of reads.ts (the host reads what it needs of them; ts at +24 stays in the core). */
 const ITEM = 40;
 const MSG = 16;
 const I_START = 0;
@@ -22,10 +22,8 @@ const I_PLATE = 12;
 const I_AGENCY = 16;
 const I_PLATE_LEN = 20;
 const I_AGENCY_LEN = 22;
-const I_TS = 24;
 const I_STATE = 32;
 export const F_FAST = 1;
-export const F_TS_MISSING = 2;
 export const F_AGENCY = 4;
 export const F_ID_MISSING = 8;
 export const M_OK = 0;
@@ -136,18 +134,24 @@ export class CoreReads {
   mCount = 0;
   mSingle = false;
 
-  /** Reads message m's record into mStatus, mFirst, mCount, mSingle (no object per message). */
-  readMessage(m: number): void {
+  /** Reads message m's record into mStatus, mFirst, mCount, mSingle (no object per message); returns mStatus. */
+  readMessage(m: number): number {
     const at = (this.msgsPtr + m * MSG) >> 2;
     this.mStatus = this.u32[at] | 0;
     this.mFirst = this.u32[at + 1];
     this.mCount = this.u32[at + 2];
     this.mSingle = this.u32[at + 3] === 1;
+    return this.mStatus;
   }
 
   /** Item flags (reads.ts F_*). Views as of the last refresh(): call it after anything that may grow memory. */
   flags(item: number): number {
     return this.u32[(this.itemsPtr + item * ITEM + I_FLAGS) >> 2];
+  }
+
+  /** The item's bytes in the batch buffer `buf` (the object path decodes them). */
+  bytesOf(buf: Uint8Array, item: number): Uint8Array {
+    return buf.subarray(this.start(item), this.end(item));
   }
 
   /** Item span relative to the batch buffer. */
@@ -159,11 +163,6 @@ export class CoreReads {
   end(item: number): number {
     this.refresh();
     return this.u32[(this.itemsPtr + item * ITEM + I_END) >> 2] - this.bufPtr;
-  }
-
-  ts(item: number): number {
-    this.refresh();
-    return this.f64[(this.itemsPtr + item * ITEM + I_TS) >> 3];
   }
 
   /** The agency's byte range, relative to the batch buffer (length 0 when none). */

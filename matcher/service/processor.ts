@@ -161,6 +161,15 @@ function mergeHits(a: Hit[], b: Hit[]): Hit[] {
   return out;
 }
 
+/** Records a message's shape; false (and a reject) when it carries more reads than a key can number. */
+function takeReads(out: MessageOutcome, single: boolean, k: number): boolean {
+  out.single = single;
+  out.reads = k;
+  if (k <= 0xffff) return true;
+  addReject(out, { index: null, code: 'MESSAGE_TOO_LARGE', reason: `message carries ${k} reads (at most 65535)` });
+  return false;
+}
+
 /** The reads of a batch: those the core scanned (fast) and those decoded by msgpackr or JSON.parse. */
 export interface BatchReads {
   /** Per read of the batch, in message order: message index << 16 | index in message. */
@@ -207,16 +216,10 @@ function gather(task: Task, settings: ProcessorSettings, outcomes: MessageOutcom
     const to = task.offsets[m + 1];
     const out: MessageOutcome = { reads: 0, single: true, nonhit: NO_GROUPS, nonhitCount: 0, hitReads: NO_HITS, rejects: NO_REJECTS };
     outcomes[m] = out;
-    if (core !== undefined && to - from <= settings.maxMessageBytes) core.readMessage(m);
-    if (core !== undefined && to - from <= settings.maxMessageBytes && core.mStatus === M_OK) {
+    if (core !== undefined && to - from <= settings.maxMessageBytes && core.readMessage(m) === M_OK) {
       const k = core.mCount;
-      out.single = core.mSingle;
-      out.reads = k;
       total += k;
-      if (k > 0xffff) {
-        addReject(out, { index: null, code: 'MESSAGE_TOO_LARGE', reason: `message carries ${k} reads (at most 65535)` });
-        continue;
-      }
+      if (!takeReads(out, core.mSingle, k)) continue;
       const firstItem = core.mFirst;
       // A read without `id` gets `<key>-<index>`, which the core writes only for plain keys.
       let plainKey: boolean | undefined;
@@ -238,7 +241,7 @@ function gather(task: Task, settings: ProcessorSettings, outcomes: MessageOutcom
         }
         let decoded: unknown;
         try {
-          decoded = unpackr.unpack(buf.subarray(core!.start(it), core!.end(it)));
+          decoded = unpackr.unpack(core!.bytesOf(buf, it));
         } catch (err) {
           addReject(out, { index: i, code: 'BAD_MSGPACK', reason: `not valid msgpack: ${(err as Error).message}` });
           continue;
@@ -254,13 +257,8 @@ function gather(task: Task, settings: ProcessorSettings, outcomes: MessageOutcom
       addReject(out, decoded.reject);
       continue;
     }
-    out.single = decoded.single;
-    out.reads = decoded.items.length;
     total += decoded.items.length;
-    if (decoded.items.length > 0xffff) {
-      addReject(out, { index: null, code: 'MESSAGE_TOO_LARGE', reason: `message carries ${decoded.items.length} reads (at most 65535)` });
-      continue;
-    }
+    if (!takeReads(out, decoded.single, decoded.items.length)) continue;
     for (let i = 0; i < decoded.items.length; i++) {
       const read = objectRead(decoded.items[i], task.keys[m], i, task.receivedAt);
       if (read instanceof Rejected) addReject(out, read.reject);
@@ -284,7 +282,7 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
     if (o === undefined) {
       const it = reads.item[b];
       const og = origin[b];
-      o = objectRead(unpackr.unpack(buf.subarray(core!.start(it), core!.end(it))), task.keys[og >>> 16], og & 0xffff, task.receivedAt) as Read;
+      o = objectRead(unpackr.unpack(core!.bytesOf(buf, it)), task.keys[og >>> 16], og & 0xffff, task.receivedAt) as Read;
       objects[b] = o;
     }
     return o;

@@ -48,7 +48,7 @@ export class ByteWriter {
  * `maxBytes`; a group of one record from a single-read message is that record alone.
  */
 export class RecordsMessages {
-  readonly w: ByteWriter;
+  private readonly w: ByteWriter;
   private count = 0;
   private mark = 0;
   private readonly done: Uint8Array[] = [];
@@ -60,21 +60,14 @@ export class RecordsMessages {
     writer.len = 0;
   }
 
-  /** Records written so far. */
-  get records(): number {
-    let n = this.count;
-    for (const c of this.counts) n += c;
-    return n;
-  }
-
-  /** Call before writing a record into `w`. */
-  begin(): void {
+  /** Before a record is written into `w`: its separator. */
+  private begin(): void {
     this.mark = this.w.len;
     this.w.byte(this.count === 0 ? 0x5b : 0x2c);
   }
 
-  /** Call after writing it: starts a new message when this one went over `maxBytes`. */
-  commit(): void {
+  /** After it: starts a new message when this one went over `maxBytes`. */
+  private commit(): void {
     const w = this.w;
     if (this.count > 0 && w.len + 1 > this.maxBytes) {
       const message = new Uint8Array(this.mark + 1);
