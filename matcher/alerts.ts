@@ -3,25 +3,28 @@
  * officer must verify. Runs only for hits, so plain objects and strings are fine here.
  */
 import type { Alert, AlertTier, HotlistEntry, MatchTier, PlateRead } from './types.js';
-import { collapsePlate, normalizeState } from './core/plate.js';
+import { normalizeState } from './core/plate.js';
 import type { Hit } from './hits.js';
 import {
   DEFAULT_CONFIDENCE, confusionFactor, exactScore, fuzzyFactors, fuzzyScore, ocrScore, roundScore,
 } from './core/score.js';
 
-/** Score of a hit: `queryPlate` and `entryPlate` are normalized. */
+/**
+ * Score of a hit: `queryPlate` and `entryPlate` are normalized; `collapse` is the OCR class
+ * table of the matcher (ocrCollapseTable).
+ */
 export function scoreHit(
   tier: MatchTier,
   queryPlate: string,
   entryPlate: string,
   confidence: number | undefined,
   stateMismatch: boolean,
-  classMap: ReadonlyMap<string, string>,
+  collapse: Uint8Array,
 ): number {
   const q = confidence ?? DEFAULT_CONFIDENCE;
   if (tier === 'exact') return roundScore(exactScore(q, stateMismatch));
   if (tier === 'ocr') return roundScore(ocrScore(q, stateMismatch, confusionFactor(queryPlate, entryPlate)));
-  const f = fuzzyFactors(queryPlate, entryPlate, collapsePlate(queryPlate, classMap), collapsePlate(entryPlate, classMap));
+  const f = fuzzyFactors(queryPlate, entryPlate, collapse);
   return roundScore(fuzzyScore(q, stateMismatch, f.confusion, f.edits));
 }
 
@@ -65,7 +68,10 @@ export interface AlertContext {
   now: number;
 }
 
-/** Builds the alert of one (read, entry) hit. */
+/**
+ * Builds the alert of one (read, entry) hit. `entryId` is the entry's {@link entryIdOf}, for a
+ * caller that worked it out ahead (on a big list, reading the id string is a cache miss).
+ */
 export function buildAlert(
   read: PlateRead,
   readId: string,
@@ -73,6 +79,7 @@ export function buildAlert(
   entryIndex: number,
   hit: Hit,
   ctx: AlertContext,
+  entryId: string = entryIdOf(entry, entryIndex),
 ): Alert {
   const { tier, distance, score, matchedPlate, stateMismatch } = hit;
   const partial = tier === 'partial';
@@ -86,7 +93,7 @@ export function buildAlert(
     ts: tsMillis(read.ts),
     cameraId: read.cameraId,
     agency: read.agency,
-    entryId: entryIdOf(entry, entryIndex),
+    entryId,
     hotlistPlate,
     pattern: partial ? hit.entryPlate : undefined,
     case: partial ? entry.case : undefined,

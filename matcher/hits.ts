@@ -8,7 +8,7 @@ import type { ResolvedOptions } from './options.js';
 import type { CompiledHotlist } from './core/compile.js';
 import { BatchBridge } from './core/batch.js';
 import { TIER_BY_BIT, unpackPlate } from './core/codes.js';
-import { normalizePlate, ocrClassMap } from './core/plate.js';
+import { normalizePlate, ocrCollapseTable } from './core/plate.js';
 import { STATUS_OK, STATUS_EMPTY, STATUS_TOO_LONG } from './core/wasm.js';
 import { scoreHit } from './alerts.js';
 import { PatternRunner } from './core/patterns.js';
@@ -95,11 +95,40 @@ export function readIdOf(read: PlateRead): string | undefined {
   return typeof read.id === 'string' ? read.id : undefined;
 }
 
+/**
+ * The best-scoring hit per entry among raw[from..to) (a read's candidates can reach one
+ * entry several ways), in order of each entry's first hit. A read has a few hits: a linear
+ * scan beats a Map until it has many.
+ */
+function bestPerEntry(raw: readonly Hit[], from: number, to: number): Hit[] {
+  const group: Hit[] = [];
+  if (to - from > 32) {
+    const at = new Map<number, number>();
+    for (let k = from; k < to; k++) {
+      const hit = raw[k];
+      const j = at.get(hit.entry);
+      if (j === undefined) {
+        at.set(hit.entry, group.length);
+        group.push(hit);
+      } else if (hit.score > group[j].score) group[j] = hit;
+    }
+    return group;
+  }
+  for (let k = from; k < to; k++) {
+    const hit = raw[k];
+    let j = 0;
+    while (j < group.length && group[j].entry !== hit.entry) j++;
+    if (j === group.length) group.push(hit);
+    else if (hit.score > group[j].score) group[j] = hit;
+  }
+  return group;
+}
+
 export class HitMatcher {
   readonly compiled: CompiledHotlist;
   readonly opts: ResolvedOptions;
   private readonly bridge: BatchBridge;
-  private readonly classMap: ReadonlyMap<string, string>;
+  private readonly collapse: Uint8Array;
   // Per batch, by query index: the read it belongs to and which candidate (-1: the plate).
   private readonly qRead: Int32Array;
   private readonly qCand: Int32Array;
@@ -114,7 +143,7 @@ export class HitMatcher {
       this.patterns = new PatternRunner(compiled.core);
       for (const p of compiled.partials) this.partials.set(p.entry, p);
     }
-    this.classMap = ocrClassMap(opts.ocrClasses);
+    this.collapse = ocrCollapseTable(opts.ocrClasses);
     this.qRead = new Int32Array(this.bridge.capacity);
     this.qCand = new Int32Array(this.bridge.capacity);
   }
@@ -211,16 +240,28 @@ export class HitMatcher {
     const qCand = this.qCand;
     const core = this.compiled.core;
     const raw: Hit[] = [];
+    // Entries' packed plates, read straight from linear memory (two u32 words each).
+    const words = new Uint32Array(core.memory.buffer);
+    const keys = (core.entryKeys() >>> 0) >> 2;
+    const collapse = this.collapse;
+    // Hits arrive in query order: what the query's hits share is worked out once.
+    let lastQ = -1;
+    let matchedPlate = '';
+    let confidence: number | undefined;
     bridge.run((q, entry, tierBit, distance, flags, position) => {
-      const read = reads(qRead[q]);
-      const cand = qCand[q];
-      const plate = cand < 0 ? read.plate : read.candidates![cand].plate;
-      const n = normalizePlate(plate);
-      const matchedPlate = n.ok ? n.plate : plate;
-      const confidence = cand < 0 ? read.confidence : (read.candidates![cand].confidence ?? read.confidence);
+      if (q !== lastQ) {
+        lastQ = q;
+        const read = reads(qRead[q]);
+        const cand = qCand[q];
+        const plate = cand < 0 ? read.plate : read.candidates![cand].plate;
+        const n = normalizePlate(plate);
+        matchedPlate = n.ok ? n.plate : plate;
+        confidence = cand < 0 ? read.confidence : (read.candidates![cand].confidence ?? read.confidence);
+      }
       const tier = TIER_BY_BIT[tierBit] as MatchTier;
-      const entryPlate = unpackPlate(core.entryKeyAt(position));
-      const score = scoreHit(tier, matchedPlate, entryPlate, confidence, flags !== 0, this.classMap);
+      const w = keys + position * 2;
+      const entryPlate = unpackPlate(words[w], words[w + 1]);
+      const score = scoreHit(tier, matchedPlate, entryPlate, confidence, flags !== 0, collapse);
       raw.push({ read: qRead[q], entry, tier, distance, score, matchedPlate, entryPlate, stateMismatch: flags !== 0 });
     });
     // Partial patterns, over the same packed batch, then hits back in read order.
@@ -268,13 +309,7 @@ export class HitMatcher {
         if (end - h === 1) {
           if (raw[h].score >= minScore) out.push(raw[h]);
         } else {
-          const best = new Map<number, Hit>();
-          for (let k = h; k < end; k++) {
-            const hit = raw[k];
-            const prev = best.get(hit.entry);
-            if (prev === undefined || hit.score > prev.score) best.set(hit.entry, hit);
-          }
-          const group = [...best.values()].filter((x) => x.score >= minScore);
+          const group = bestPerEntry(raw, h, end).filter((x) => x.score >= minScore);
           group.sort((a, b) => b.score - a.score);
           for (const x of group) out.push(x);
         }

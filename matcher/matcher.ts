@@ -11,7 +11,7 @@ import type {
 import { resolveOptions, settingsOf, type ResolvedOptions } from './options.js';
 import { compileHotlist, header, loadSnapshot, type CompiledHotlist } from './core/compile.js';
 import { StateCodes } from './core/codes.js';
-import { buildAlert, type AlertContext } from './alerts.js';
+import { buildAlert, entryIdOf, type AlertContext } from './alerts.js';
 import { HitMatcher, readIdOf, type Hit } from './hits.js';
 
 class WasmMatcher implements Matcher {
@@ -21,12 +21,22 @@ class WasmMatcher implements Matcher {
   private readonly hitMatcher: HitMatcher;
   private readonly builtAt = Date.now();
   private prefilterRate: number | undefined;
+  /**
+   * 1 where an entry's own `id` is its alerts' entryId, checked once here: on a big list the
+   * id strings are scattered over the heap and reading one per alert is a cache miss each.
+   */
+  private readonly ownId: Uint8Array;
 
   constructor(opts: ResolvedOptions, entries: readonly HotlistEntry[], compiled: CompiledHotlist) {
     this.opts = opts;
     this.entries = entries;
     this.compiled = compiled;
     this.hitMatcher = new HitMatcher(opts, compiled);
+    this.ownId = new Uint8Array(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const id = entries[i]?.id;
+      if (typeof id === 'string' && id !== '') this.ownId[i] = 1;
+    }
   }
 
   match(read: PlateRead): Alert[] {
@@ -60,7 +70,8 @@ class WasmMatcher implements Matcher {
         lastRead = hit.read;
         readId = readIdOf(read) ?? randomUUID();
       }
-      alerts.push(buildAlert(read, readId, this.entries[hit.entry], hit.entry, hit, ctx));
+      const entry = this.entries[hit.entry];
+      alerts.push(buildAlert(read, readId, entry, hit.entry, hit, ctx, this.ownId[hit.entry] === 1 ? (entry.id as string) : entryIdOf(entry, hit.entry)));
     }
     return alerts;
   }

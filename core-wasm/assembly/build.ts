@@ -4,7 +4,8 @@
 // without a sort. Runs once per hotlist version, off the hot path.
 import { alloc } from './memory';
 import { normalize, outKey, collapseKey, isJunk, keyLength, setClassMap, STATUS_OK, STATUS_JUNK } from './codec';
-import { bloomAdd } from './bloom';
+import { bloomAdd, wordFilterAdd, wordFilterWords } from './bloom';
+import { mix64 } from './hash';
 import { insertCount, countsToEnds, takeFromBack, find, SLOT } from './table';
 import { variantsOf, VARIANTS } from './variants';
 import {
@@ -12,7 +13,7 @@ import {
   H_MAGIC, H_ENTRIES, H_TAB_BITS, H_OFF_KEY, H_OFF_STATE, H_OFF_TIERS, H_OFF_ORIG, H_OFF_TAB,
   H_BLOOM_BLOCKS, H_BLOOM_K, H_OFF_BLOOM, H_FZ_BITS, H_OFF_FZ_TAB, H_OFF_FZ_POST,
   H_FZ_POSTINGS, H_MAX_DIST, H_MISMATCH_MATCH, H_OFF_CLASSMAP, H_SIZE, H_UNIQUE_KEYS,
-  H_DUPLICATES, H_FZ_ENTRIES, H_FZ_UNIQUE,
+  H_DUPLICATES, H_FZ_ENTRIES, H_FZ_UNIQUE, H_FZ_FILTER_WORDS, H_OFF_FZ_FILTER,
 } from './snapshot';
 
 // Entry staging record, 32 bytes (same shape as a read record):
@@ -109,6 +110,9 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
   const blocks = bloomBlocksFor(<u64>valid, bitsPerKey16);
   const fzBits: u32 = fzCount > 0 ? bitsFor(fzTotal) : 0;
   const fzCap: u32 = fzCount > 0 ? <u32>1 << fzBits : 0;
+  // Sized from the postings, 8 bits each: the number of distinct variants is not known yet
+  // (about 0.6 of the postings on generated lists, so about 13 bits a variant).
+  const fzWords: u32 = fzCount > 0 && k > 0 ? wordFilterWords(fzTotal, 8) : 0;
 
   let off: usize = HEADER_BYTES;
   const oClass = off; off = align(off + 64);
@@ -120,6 +124,7 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
   const oBloom = off; off = align(off + (<usize>blocks << 6));
   const oFzTab = off; off = align(off + <usize>fzCap * SLOT);
   const oFzPost = off; off = align(off + <usize>fzTotal * POSTING);
+  const oFzFilter = off; off = align(off + (<usize>fzWords << 3));
   const size = off;
   const b = alloc(size);
   if (b == 0) return 0;
@@ -178,7 +183,8 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
   }
 
   // Fuzzy index over the deletion variants of the collapsed plates. A posting carries the
-  // entry's collapsed plate and tiers, so verifying a candidate touches no other array.
+  // entry's collapsed plate, tiers and state, so verifying a candidate touches no other
+  // array (each would be one more cache miss per candidate on a big list).
   let fzEntries: u32 = 0;
   let fzUnique: u32 = 0;
   let fzPostings: u32 = 0;
@@ -204,9 +210,15 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
         store<u64>(rec, ck);
         store<u32>(rec, pos, 8);
         store<u8>(rec, t, 12);
+        store<u16>(rec, load<u16>(eState + (<usize>pos << 1)), 14);
       }
     }
-    for (let s: u32 = 0; s < fzCap; s++) if (load<u64>(ft + <usize>s * SLOT) != 0) fzUnique++;
+    for (let s: u32 = 0; s < fzCap; s++) {
+      const vk = load<u64>(ft + <usize>s * SLOT);
+      if (vk == 0) continue;
+      fzUnique++;
+      if (fzWords > 0) wordFilterAdd(b + oFzFilter, fzWords, mix64(vk));
+    }
   }
 
   hset(b, H_MAGIC, MAGIC);
@@ -225,6 +237,8 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
   hset(b, H_OFF_FZ_TAB, <u32>oFzTab);
   hset(b, H_OFF_FZ_POST, <u32>oFzPost);
   hset(b, H_FZ_POSTINGS, fzPostings);
+  hset(b, H_FZ_FILTER_WORDS, fzWords);
+  hset(b, H_OFF_FZ_FILTER, <u32>oFzFilter);
   hset(b, H_MAX_DIST, <u32>maxDist);
   hset(b, H_MISMATCH_MATCH, mismatchMatch ? 1 : 0);
   hset(b, H_SIZE, <u32>size);

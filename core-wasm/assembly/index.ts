@@ -49,6 +49,11 @@ export function getFuzzyProbes(): u64 {
   return fuzzyProbes;
 }
 
+/** Address of the packed plates of the attached snapshot's entries, u64 per table position. */
+export function entryKeys(): usize {
+  return entryKey;
+}
+
 /** Packed plate of the entry at table position `pos` (from a result record). */
 export function entryKeyAt(pos: u32): u64 {
   return load<u64>(entryKey + (<usize>pos << 3));

@@ -16,13 +16,14 @@
 //
 // Nothing is allocated and nothing throws: bad plates get a status, the host dead-letters.
 import { normalize, outKey, outCKey, outLen, collapseKey, STATUS_OK } from './codec';
-import { bloomHas } from './bloom';
+import { bloomHas, wordFilterHas } from './bloom';
+import { mix64 } from './hash';
 import { find, findFrom, home, SLOT } from './table';
 import { variantsOf, VARIANTS } from './variants';
 import { boundedDistance } from './distance';
 import {
   POSTING, TIER_EXACT, TIER_OCR, TIER_FUZZY, nEntries, entryKey, entryState, entryTiers,
-  entryOrig, tabBits, tab, bloom, bloomBlocks, bloomK, fzBits, fzTab, fzPost, maxDist,
+  entryOrig, tabBits, tab, bloom, bloomBlocks, bloomK, fzBits, fzTab, fzPost, fzFilter, fzFilterWords, maxDist,
   mismatchMatch,
 } from './snapshot';
 
@@ -75,23 +76,73 @@ function stateCheck(readState: u16, pos: u32): u8 {
 // Home slots of the current query's variants, looked up together (see matchFuzzy).
 const HOME = memory.data(8 * 64);
 const FOUND = memory.data(8 * 64);
+let touchSink: u64 = 0;
+// Posting ranges of the variants that are in the index: start u32, end u32.
+const RANGE = memory.data(8 * 64);
+
+// Low bit of each of the 10 sextets of a packed plate.
+const SEXTET_LOW: u64 = 0x0041041041041041;
+
+/** Number of positions at which two packed plates of the same length differ. */
+// @ts-ignore: decorator
+@inline
+function hamming(a: u64, b: u64): i32 {
+  let x = a ^ b;
+  x |= x >> 1;
+  x |= x >> 2;
+  x |= x >> 2;
+  return <i32>popcnt(x & SEXTET_LOW);
+}
+
+/**
+ * Edit distance of a fuzzy candidate that shares a deletion variant with the query (or
+ * maxDist + 1). Plates of equal length are within one edit only by a substitution, which the
+ * Hamming distance counts; at maxDist 1, plates whose lengths differ can share a variant only
+ * when one is the other with one character deleted, so they are at distance 1 by
+ * construction. The dynamic program runs only for the rest (maxDist 2).
+ */
+// @ts-ignore: decorator
+@inline
+function candidateDistance(ck: u64, len: i32, eck: u64): i32 {
+  // Characters of a packed plate from its highest set bit (its last sextet is not 0).
+  const same = (<i32>(64 - clz(eck)) + 5) / 6 == len;
+  if (same) {
+    const h = hamming(ck, eck);
+    if (h <= 1 || maxDist == 1) return h;
+  } else if (maxDist == 1) {
+    return 1;
+  }
+  return boundedDistance(ck, eck, maxDist);
+}
 
 /**
  * Fuzzy tier of one query: looks up every deletion variant of its collapsed plate and
- * verifies each candidate entry with a bounded edit distance. The variants' home slots are
- * loaded in one branch-free pass first, so their cache misses overlap instead of queueing
- * one behind the other; the lookups then mostly resolve from cache. Returns false when the
+ * verifies each candidate entry. Memory latency dominates on a big list, so the loads are
+ * issued in waves whose cache misses overlap instead of queueing one behind the other: the
+ * variants' home slots first, then the first posting of each variant found, then the
+ * candidates themselves, which by then mostly resolve from cache. Returns false when the
  * result buffer filled up.
  */
 function matchFuzzy(q: u32, key: u64, ck: u64, rs: u16): bool {
-  const nv = variantsOf(ck, outLen, maxDist);
+  const len = outLen;
+  const nv = variantsOf(ck, len, maxDist);
+  // Most variants of a read are in no entry's neighbourhood: the variant filter (a byte per
+  // posting, cache-resident on lists of a few hundred thousand entries) keeps them off the
+  // table. No filter (prefilter off): every variant goes to the table.
+  let nf = 0;
   for (let v = 0; v < nv; v++) {
-    const h = home(load<u64>(VARIANTS + (<usize>v << 3)), fzBits);
-    store<u32>(HOME + (<usize>v << 2), h);
-    store<u64>(FOUND + (<usize>v << 3), load<u64>(fzTab + <usize>h * SLOT));
+    const vk = load<u64>(VARIANTS + (<usize>v << 3));
+    const mixed = mix64(vk);
+    if (fzFilterWords != 0 && !wordFilterHas(fzFilter, fzFilterWords, mixed)) continue;
+    const h = <u32>(mixed >> <u64>(64 - fzBits));
+    store<u64>(VARIANTS + (<usize>nf << 3), vk);
+    store<u32>(HOME + (<usize>nf << 2), h);
+    store<u64>(FOUND + (<usize>nf << 3), load<u64>(fzTab + <usize>h * SLOT));
+    nf++;
   }
-  let seen = 0;
-  for (let v = 0; v < nv; v++) {
+  let nr = 0;
+  let touch: u64 = 0;
+  for (let v = 0; v < nf; v++) {
     const vk = load<u64>(VARIANTS + (<usize>v << 3));
     const first = load<u64>(FOUND + (<usize>v << 3));
     if (first == 0) continue;
@@ -100,27 +151,41 @@ function matchFuzzy(q: u32, key: u64, ck: u64, rs: u16): bool {
     const p = first == vk ? fzTab + <usize>h * SLOT : findFrom(fzTab, fzBits, vk, h);
     if (p == 0) continue;
     const lo = load<u32>(p, 8);
-    const hi = lo + load<u32>(p, 12);
+    store<u32>(RANGE + (<usize>nr << 3), lo);
+    store<u32>(RANGE + (<usize>nr << 3), lo + load<u32>(p, 12), 4);
+    nr++;
+    // Start the miss on the variant's postings now; the value itself is not needed.
+    touch |= load<u64>(fzPost + <usize>lo * POSTING);
+  }
+  touchSink = touch; // keeps the wave of loads from being optimized away
+  let seen = 0;
+  for (let r = 0; r < nr; r++) {
+    const lo = load<u32>(RANGE + (<usize>r << 3));
+    const hi = load<u32>(RANGE + (<usize>r << 3), 4);
     for (let i = lo; i < hi; i++) {
       const rec = fzPost + <usize>i * POSTING;
-      const eck = load<u64>(rec);
-      const pos = load<u32>(rec, 8);
       const t = load<u8>(rec, 12);
       if ((t & TIER_FUZZY) == 0) continue;
+      const eck = load<u64>(rec);
+      const pos = load<u32>(rec, 8);
       // Found by the exact/ocr pass already.
       if (eck == ck && ((t & TIER_OCR) != 0 || ((t & TIER_EXACT) != 0 && load<u64>(entryKey + (<usize>pos << 3)) == key))) continue;
+      fuzzyVerified++;
+      const d = eck == ck ? 0 : candidateDistance(ck, len, eck);
+      if (d > maxDist) continue;
+      const es = load<u16>(rec, 14);
+      let flags: u8 = 0;
+      if (es != 0 && rs != 0 && es != rs) {
+        if (!mismatchMatch) continue;
+        flags = FLAG_STATE_MISMATCH;
+      }
       let dup = false;
       for (let j = 0; j < seen; j++) {
         if (load<u32>(SEEN + (<usize>j << 2)) == pos) { dup = true; break; }
       }
       if (dup) continue;
-      fuzzyVerified++;
-      const d = eck == ck ? 0 : boundedDistance(ck, eck, maxDist);
-      if (d > maxDist) continue;
-      const sc = stateCheck(rs, pos);
-      if (sc == 2) continue;
       if (seen < SEEN_CAP) { store<u32>(SEEN + (<usize>seen << 2), pos); seen++; }
-      if (!emit(q, pos, TIER_FUZZY, <u8>d, sc)) return false;
+      if (!emit(q, pos, TIER_FUZZY, <u8>d, flags)) return false;
     }
   }
   return true;

@@ -13,10 +13,13 @@
 //   | bloom    u8[64*b]    |  blocked Bloom filter over the collapsed plates
 //   | fuzzy index          |  optional: deletion variants of collapsed plates
 //   |   slots[fcap]        |  16 bytes each, as above
-//   |   postings[m]        |  16 bytes: entry's collapsed plate u64, position u32, tiers u8
+//   |   postings[m]        |  16 bytes: entry's collapsed plate u64, position u32, tiers u8,
+//   |                      |  -, state u16
+//   |   filter u64[w]      |  Bloom filter over the variants, one word per key (bloom.ts);
+//   |                      |  w = 0 when the prefilter is off
 //   +----------------------+ base + H_SIZE
 
-export const MAGIC: u32 = 0x50534e31; // 'PSN1'
+export const MAGIC: u32 = 0x50534e32; // 'PSN2' (2: postings carry the state, variant filter)
 export const HEADER_BYTES: usize = 128;
 export const POSTING: usize = 16;
 
@@ -43,6 +46,8 @@ export const H_UNIQUE_KEYS = 19;
 export const H_DUPLICATES = 20;
 export const H_FZ_ENTRIES = 21;
 export const H_FZ_UNIQUE = 22;
+export const H_FZ_FILTER_WORDS = 23;
+export const H_OFF_FZ_FILTER = 24;
 
 export const TIER_EXACT: u8 = 1;
 export const TIER_OCR: u8 = 2;
@@ -63,6 +68,8 @@ export let bloom: usize = 0;
 export let fzBits: u32 = 0;
 export let fzTab: usize = 0;
 export let fzPost: usize = 0;
+export let fzFilterWords: u32 = 0;
+export let fzFilter: usize = 0;
 export let maxDist: i32 = 0;
 export let mismatchMatch: bool = false;
 
@@ -95,6 +102,8 @@ export function attachAt(b: usize): bool {
   fzBits = hget(b, H_FZ_BITS);
   fzTab = b + hget(b, H_OFF_FZ_TAB);
   fzPost = b + hget(b, H_OFF_FZ_POST);
+  fzFilterWords = hget(b, H_FZ_FILTER_WORDS);
+  fzFilter = b + hget(b, H_OFF_FZ_FILTER);
   maxDist = <i32>hget(b, H_MAX_DIST);
   mismatchMatch = hget(b, H_MISMATCH_MATCH) != 0;
   return true;

@@ -77,13 +77,33 @@ export class StateCodes {
 
 const CODE_CHARS = '?0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-/** The plate of a packed key (six bits a character, first character lowest). */
-export function unpackPlate(key: bigint): string {
-  let out = '';
-  let k = key;
-  while (k !== 0n) {
-    out += CODE_CHARS[Number(k & 63n)];
-    k >>= 6n;
+/**
+ * The plate of a packed key given as its low and high 32-bit words (six bits a character,
+ * first character lowest), as the host reads it from linear memory: no BigInt.
+ */
+export function unpackPlate(lo: number, hi: number): string {
+  const c = UNPACKED;
+  let n = 0;
+  for (let shift = 0; shift < 60; shift += 6) {
+    const code = (shift <= 26 ? lo >>> shift : shift >= 32 ? hi >>> (shift - 32) : (lo >>> shift) | (hi << (32 - shift))) & 63;
+    if (code === 0) break;
+    c[n++] = CHAR_OF_CODE[code];
   }
-  return out;
+  // One string per call (a character at a time would allocate one per character).
+  switch (n) {
+    case 0: return '';
+    case 1: return String.fromCharCode(c[0]);
+    case 2: return String.fromCharCode(c[0], c[1]);
+    case 3: return String.fromCharCode(c[0], c[1], c[2]);
+    case 4: return String.fromCharCode(c[0], c[1], c[2], c[3]);
+    case 5: return String.fromCharCode(c[0], c[1], c[2], c[3], c[4]);
+    case 6: return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5]);
+    case 7: return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+    case 8: return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
+    case 9: return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]);
+    default: return String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]);
+  }
 }
+
+const UNPACKED = new Uint8Array(10);
+const CHAR_OF_CODE = Uint8Array.from(CODE_CHARS, (ch) => ch.charCodeAt(0));

@@ -55,6 +55,20 @@ export function ocrClassMap(classes: readonly string[]): Map<string, string> {
   return map;
 }
 
+/**
+ * The same map as a table for the scoring of hits: character code (0-127) -> code of its
+ * class representative, every other character to itself.
+ */
+export function ocrCollapseTable(classes: readonly string[]): Uint8Array {
+  const table = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) table[c] = c;
+  for (const cls of classes) {
+    const rep = cls.charCodeAt(0);
+    for (let i = 0; i < cls.length; i++) table[cls.charCodeAt(i)] = rep;
+  }
+  return table;
+}
+
 /** Maps every OCR-confusable character of a normalized plate to its class representative. */
 export function collapsePlate(plate: string, classMap: ReadonlyMap<string, string>): string {
   let out = '';
@@ -69,5 +83,11 @@ export function isJunkPlate(plate: string): boolean {
 
 /** Upper-cased, trimmed state code; empty means unknown. */
 export function normalizeState(state: string | undefined | null): string {
-  return typeof state === 'string' ? state.trim().toUpperCase() : '';
+  if (typeof state !== 'string') return '';
+  // Most states arrive normalized: keep the string unless trim or toUpperCase would change it.
+  for (let i = 0; i < state.length; i++) {
+    const c = state.charCodeAt(i);
+    if (c <= 0x20 || (c >= 0x61 && c <= 0x7a) || c > 0x7e) return state.trim().toUpperCase();
+  }
+  return state;
 }

@@ -33,9 +33,18 @@ const END_EDIT = 0.6;
 const INNER_EDIT = 0.45;
 const STATE_MISMATCH = 0.5;
 
-function pairLikelihood(a: string, b: string): number {
-  const key = a < b ? a + b : b + a;
-  return CONFUSION[key] ?? OTHER_CONFUSION;
+// CONFUSION as a table indexed by the two characters' codes, (a << 7) | b, both orders:
+// scoring runs per hit and a string key per confused pair would allocate.
+const PAIR = new Float64Array(1 << 14).fill(OTHER_CONFUSION);
+for (const [pair, likelihood] of Object.entries(CONFUSION)) {
+  const a = pair.charCodeAt(0);
+  const b = pair.charCodeAt(1);
+  PAIR[(a << 7) | b] = likelihood;
+  PAIR[(b << 7) | a] = likelihood;
+}
+
+function pairLikelihood(a: number, b: number): number {
+  return PAIR[((a & 127) << 7) | (b & 127)];
 }
 
 function clamp01(x: number): number {
@@ -45,25 +54,56 @@ function clamp01(x: number): number {
 /** Confusion factor L of two plates of equal length that collapse to the same form. */
 export function confusionFactor(read: string, entry: string): number {
   let l = 1;
-  for (let i = 0; i < read.length; i++) if (read[i] !== entry[i]) l *= pairLikelihood(read[i], entry[i]);
+  for (let i = 0; i < read.length; i++) {
+    const a = read.charCodeAt(i);
+    const b = entry.charCodeAt(i);
+    if (a !== b) l *= pairLikelihood(a, b);
+  }
   return l;
 }
 
 /**
  * Factors E and L of a fuzzy match: aligns the collapsed plates with a minimum-edit
- * alignment and weighs each edit, and each confused-but-aligned character pair.
+ * alignment and weighs each edit, and each confused-but-aligned character pair. `collapse`
+ * maps a character code to its OCR class representative's (ocrCollapseTable).
  */
-export function fuzzyFactors(read: string, entry: string, cRead: string, cEntry: string): { edits: number; confusion: number } {
-  const n = cRead.length;
-  const m = cEntry.length;
+export function fuzzyFactors(read: string, entry: string, collapse: Uint8Array): { edits: number; confusion: number } {
+  const n = read.length;
+  const m = entry.length;
   const w = m + 1;
+  const ra = RA;
+  const ea = EA;
+  const rc = RC;
+  const ec = EC;
+  for (let i = 0; i < n; i++) {
+    ra[i] = read.charCodeAt(i);
+    rc[i] = collapse[ra[i] & 127];
+  }
+  for (let j = 0; j < m; j++) {
+    ea[j] = entry.charCodeAt(j);
+    ec[j] = collapse[ea[j] & 127];
+  }
+  if (n === m) {
+    // Same length, at most one collapsed character apart (every substitution at distance 1):
+    // the minimum-edit alignment is the diagonal, so no table is needed. Factors multiply
+    // from the last character back, as the traceback below does, for identical rounding.
+    let mismatches = 0;
+    for (let i = 0; i < n; i++) if (rc[i] !== ec[i]) mismatches++;
+    if (mismatches <= 1) {
+      let confusion = 1;
+      for (let i = n - 1; i >= 0; i--) {
+        if (rc[i] === ec[i] && ra[i] !== ea[i]) confusion *= pairLikelihood(ra[i], ea[i]);
+      }
+      return { edits: mismatches === 1 ? INNER_EDIT : 1, confusion };
+    }
+  }
   // Plates have at most 10 characters: one preallocated 11 x 11 table, row-major.
   const d = DP;
   for (let i = 0; i <= n; i++) d[i * w] = i;
   for (let j = 0; j <= m; j++) d[j] = j;
   for (let i = 1; i <= n; i++) {
     for (let j = 1; j <= m; j++) {
-      const sub = d[(i - 1) * w + j - 1] + (cRead.charCodeAt(i - 1) === cEntry.charCodeAt(j - 1) ? 0 : 1);
+      const sub = d[(i - 1) * w + j - 1] + (rc[i - 1] === ec[j - 1] ? 0 : 1);
       const del = d[(i - 1) * w + j] + 1;
       const ins = d[i * w + j - 1] + 1;
       d[i * w + j] = sub < del ? (sub < ins ? sub : ins) : del < ins ? del : ins;
@@ -75,9 +115,9 @@ export function fuzzyFactors(read: string, entry: string, cRead: string, cEntry:
   let j = m;
   while (i > 0 || j > 0) {
     const here = d[i * w + j];
-    if (i > 0 && j > 0 && here === d[(i - 1) * w + j - 1] + (cRead[i - 1] === cEntry[j - 1] ? 0 : 1)) {
-      if (cRead[i - 1] !== cEntry[j - 1]) edits *= INNER_EDIT;
-      else if (read[i - 1] !== entry[j - 1]) confusion *= pairLikelihood(read[i - 1], entry[j - 1]);
+    if (i > 0 && j > 0 && here === d[(i - 1) * w + j - 1] + (rc[i - 1] === ec[j - 1] ? 0 : 1)) {
+      if (rc[i - 1] !== ec[j - 1]) edits *= INNER_EDIT;
+      else if (ra[i - 1] !== ea[j - 1]) confusion *= pairLikelihood(ra[i - 1], ea[j - 1]);
       i--;
       j--;
     } else if (i > 0 && here === d[(i - 1) * w + j] + 1) {
@@ -91,6 +131,11 @@ export function fuzzyFactors(read: string, entry: string, cRead: string, cEntry:
   return { edits, confusion };
 }
 
+// Character codes of the two plates and of their collapsed forms (at most 10 each).
+const RA = new Int32Array(10);
+const EA = new Int32Array(10);
+const RC = new Int32Array(10);
+const EC = new Int32Array(10);
 const DP = new Int32Array(11 * 11);
 
 export function exactScore(confidence: number, stateMismatch: boolean): number {

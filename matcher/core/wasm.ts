@@ -26,6 +26,7 @@ export interface CoreExports {
   getOverflow(): number;
   hashRegion(ptr: number, len: number): bigint;
   entryKeyAt(pos: number): bigint;
+  entryKeys(): number;
   getFuzzyVerified(): bigint;
   getFuzzyProbes(): bigint;
   scanTask(buf: number, offsets: number, n: number, msgs: number, items: number, cap: number): number;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { compileHotlist } from '../../matcher/core/compile.js';
 import { BatchBridge } from '../../matcher/core/batch.js';
 import { resolveOptions } from '../../matcher/options.js';
-import { createMatcher, type HotlistEntry } from '../../matcher/index.js';
+import { createMatcher, type Alert, type HotlistEntry } from '../../matcher/index.js';
+import { generateHotlist, generateReads } from '../../fixtures/generator.js';
 
 describe('batch bridge', () => {
   it('drains a full result buffer and resumes, and grows it when one read alone overflows it', () => {
@@ -42,5 +43,18 @@ describe('batch bridge', () => {
     const off = createMatcher({ entries, prefilter: false }).matchBatch(reads).alerts.map((a) => `${a.readId}:${a.entryId}:${a.match}`);
     expect(off).toEqual(on);
     expect(on.length).toBe(3000);
+  });
+
+  it('finds the same fuzzy alerts with the variant filter as without it (prefilter off)', () => {
+    // A dense generated list: most reads have near matches, so the filter decides often.
+    const entries = generateHotlist({ seed: 7, size: 20_000 });
+    const { reads } = generateReads({ seed: 8, count: 4000, hotlist: entries, hitRate: 0.05 });
+    const key = (a: Alert): string => `${a.readId}:${a.entryId}:${a.match}:${a.distance}:${a.score}`;
+    for (const maxDistance of [1, 2]) {
+      const on = createMatcher({ entries, tiers: ['exact', 'ocr', 'fuzzy'], maxDistance }).matchBatch(reads).alerts.map(key);
+      const off = createMatcher({ entries, tiers: ['exact', 'ocr', 'fuzzy'], maxDistance, prefilter: false }).matchBatch(reads).alerts.map(key);
+      expect(off).toEqual(on);
+      expect(on.filter((k) => k.includes(':fuzzy:')).length).toBeGreaterThan(100);
+    }
   });
 });
