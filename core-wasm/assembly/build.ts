@@ -6,6 +6,7 @@ import { alloc } from './memory';
 import { normalize, outKey, collapseKey, isJunk, keyLength, setClassMap, STATUS_OK, STATUS_JUNK } from './codec';
 import { bloomAdd, wordFilterAdd, wordFilterWords } from './bloom';
 import { mix64 } from './hash';
+import { hllReset, hllAdd, hllEstimate } from './hll';
 import { insertCount, countsToEnds, takeFromBack, find, SLOT } from './table';
 import { variantsOf, VARIANTS } from './variants';
 import {
@@ -66,6 +67,9 @@ export function addEntries(input: usize, count: u32, status: usize): u32 {
   return i;
 }
 
+// Bits of the variant filter per distinct variant: about 0.5% false positives (bloom.ts).
+const FZ_FILTER_BITS: u32 = 13;
+
 function bitsFor(n: u64): u32 {
   // Smallest power of two with load factor at most 0.7.
   let bits: u32 = 4;
@@ -94,6 +98,7 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
   let valid: u32 = 0;
   let fzCount: u32 = 0;
   let fzTotal: u64 = 0;
+  hllReset();
   for (let i: u32 = 0; i < n; i++) {
     const t = load<u8>(tTiers + <usize>i);
     if (t == 0) continue;
@@ -102,17 +107,19 @@ export function finishBuild(bitsPerKey16: u32, k: u32, maxDist: i32, mismatchMat
     if ((t & TIER_FUZZY) != 0) {
       fzCount++;
       const ck = collapseKey(load<u64>(tKey + (<usize>i << 3)));
-      fzTotal += <u64>variantsOf(ck, keyLength(ck), maxDist);
+      const nv = variantsOf(ck, keyLength(ck), maxDist);
+      fzTotal += <u64>nv;
+      for (let v = 0; v < nv; v++) hllAdd(mix64(load<u64>(VARIANTS + (<usize>v << 3))));
     }
   }
+  // Distinct variants, with room for the estimate's error (5 standard errors).
+  const fzDistinct: u64 = fzCount > 0 ? min(fzTotal, hllEstimate() + hllEstimate() / 25 + 64) : 0;
   const tabBits = bitsFor(<u64>valid);
   const tabCap = <u32>1 << tabBits;
   const blocks = bloomBlocksFor(<u64>valid, bitsPerKey16);
-  const fzBits: u32 = fzCount > 0 ? bitsFor(fzTotal) : 0;
+  const fzBits: u32 = fzCount > 0 ? bitsFor(fzDistinct) : 0;
   const fzCap: u32 = fzCount > 0 ? <u32>1 << fzBits : 0;
-  // Sized from the postings, 8 bits each: the number of distinct variants is not known yet
-  // (about 0.6 of the postings on generated lists, so about 13 bits a variant).
-  const fzWords: u32 = fzCount > 0 && k > 0 ? wordFilterWords(fzTotal, 8) : 0;
+  const fzWords: u32 = fzCount > 0 && k > 0 ? wordFilterWords(fzDistinct, FZ_FILTER_BITS) : 0;
 
   let off: usize = HEADER_BYTES;
   const oClass = off; off = align(off + 64);

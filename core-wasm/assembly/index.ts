@@ -54,10 +54,6 @@ export function entryKeys(): usize {
   return entryKey;
 }
 
-/** Packed plate of the entry at table position `pos` (from a result record). */
-export function entryKeyAt(pos: u32): u64 {
-  return load<u64>(entryKey + (<usize>pos << 3));
-}
 
 // Partial-plate patterns (patterns.ts): a fragment index over glob programs, matched with
 // the same query and result records as matchBatch (tier 8 = partial).

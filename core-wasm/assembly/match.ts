@@ -36,13 +36,9 @@ export let resumeAt: u32 = 0;
 /** 1 when the last call stopped at a query whose hits alone overflow the result buffer. */
 export let overflow: u32 = 0;
 
-// Fuzzy candidates already emitted for the current query.
-const SEEN = memory.data(4 * 256);
-const SEEN_CAP: i32 = 256;
-
-/** Fuzzy candidates verified with an edit distance, since the instance started. */
+/** Fuzzy candidates verified (distance, state), since the instance started. */
 export let fuzzyVerified: u64 = 0;
-/** Variant lookups that passed the prefilter. */
+/** Variants that passed the variant filter and found an occupied home slot. */
 export let fuzzyProbes: u64 = 0;
 
 let outPtr: usize = 0;
@@ -73,12 +69,33 @@ function stateCheck(readState: u16, pos: u32): u8 {
   return mismatchMatch ? 1 : 2;
 }
 
-// Home slots of the current query's variants, looked up together (see matchFuzzy).
-const HOME = memory.data(8 * 64);
-const FOUND = memory.data(8 * 64);
+// Queries are matched in groups of GROUP, in three passes, so that the cache misses of a
+// whole group overlap instead of queueing behind one another (memory latency, not
+// arithmetic, bounds the fuzzy tier on a big list):
+//   1. normalize each query, check the prefilters, and load the home slots of its exact/ocr
+//      key and of the fuzzy variants that pass the variant filter;
+//   2. resolve each variant to its posting range and load the range's first posting;
+//   3. in query order, emit exact/ocr hits, verify fuzzy candidates, load their entries'
+//      input indexes together, then emit.
+// Passes 1 and 2 only read and fill these scratch arrays (and the status bytes), so a
+// group that stops in pass 3 (result buffer full) is simply redone from that query.
+const GROUP: i32 = 8;
+const VSLOTS: i32 = 64; // variants of one query: 1 + 10 + 45 at distance 2
+const Q_KEY = memory.data(8 * GROUP);
+const Q_CK = memory.data(8 * GROUP);
+const Q_LEN = memory.data(4 * GROUP);
+const Q_STATUS = memory.data(GROUP);
+const Q_EXACT = memory.data(GROUP); // 1: passed the prefilter
+const Q_NV = memory.data(4 * GROUP); // variants that passed the variant filter
+const Q_NR = memory.data(4 * GROUP); // of which are in the index
+const G_VARIANT = memory.data(8 * VSLOTS * GROUP);
+const G_HOME = memory.data(4 * VSLOTS * GROUP);
+const G_FOUND = memory.data(8 * VSLOTS * GROUP);
+const G_RANGE = memory.data(8 * VSLOTS * GROUP); // posting range: start u32, end u32
+// Candidates of the current query that passed verification: position u32, distance u8, flags u8.
+const CAND = memory.data(8 * 256);
+
 let touchSink: u64 = 0;
-// Posting ranges of the variants that are in the index: start u32, end u32.
-const RANGE = memory.data(8 * 64);
 
 // Low bit of each of the 10 sextets of a packed plate.
 const SEXTET_LOW: u64 = 0x0041041041041041;
@@ -116,52 +133,66 @@ function candidateDistance(ck: u64, len: i32, eck: u64): i32 {
 }
 
 /**
- * Fuzzy tier of one query: looks up every deletion variant of its collapsed plate and
- * verifies each candidate entry. Memory latency dominates on a big list, so the loads are
- * issued in waves whose cache misses overlap instead of queueing one behind the other: the
- * variants' home slots first, then the first posting of each variant found, then the
- * candidates themselves, which by then mostly resolve from cache. Returns false when the
- * result buffer filled up.
+ * Pass 1 of the fuzzy tier for group slot g: the deletion variants of the collapsed plate,
+ * kept with their home slot numbers when the variant filter passes them (most variants of a
+ * read are in no entry's neighbourhood). No filter (prefilter off): all are kept.
  */
-function matchFuzzy(q: u32, key: u64, ck: u64, rs: u16): bool {
-  const len = outLen;
+function fuzzyVariants(g: i32, ck: u64, len: i32): i32 {
   const nv = variantsOf(ck, len, maxDist);
-  // Most variants of a read are in no entry's neighbourhood: the variant filter (a byte per
-  // posting, cache-resident on lists of a few hundred thousand entries) keeps them off the
-  // table. No filter (prefilter off): every variant goes to the table.
+  const vs = G_VARIANT + <usize>(g * VSLOTS) * 8;
+  const hs = G_HOME + <usize>(g * VSLOTS) * 4;
   let nf = 0;
   for (let v = 0; v < nv; v++) {
     const vk = load<u64>(VARIANTS + (<usize>v << 3));
     const mixed = mix64(vk);
     if (fzFilterWords != 0 && !wordFilterHas(fzFilter, fzFilterWords, mixed)) continue;
     const h = <u32>(mixed >> <u64>(64 - fzBits));
-    store<u64>(VARIANTS + (<usize>nf << 3), vk);
-    store<u32>(HOME + (<usize>nf << 2), h);
-    store<u64>(FOUND + (<usize>nf << 3), load<u64>(fzTab + <usize>h * SLOT));
+    store<u64>(vs + (<usize>nf << 3), vk);
+    store<u32>(hs + (<usize>nf << 2), h);
     nf++;
   }
+  return nf;
+}
+
+/** Pass 2 for group slot g: posting ranges of the variants in the index, first postings loaded. */
+function fuzzyRanges(g: i32, nf: i32): i32 {
+  const vs = G_VARIANT + <usize>(g * VSLOTS) * 8;
+  const hs = G_HOME + <usize>(g * VSLOTS) * 4;
+  const fs = G_FOUND + <usize>(g * VSLOTS) * 8;
+  const rs = G_RANGE + <usize>(g * VSLOTS) * 8;
   let nr = 0;
   let touch: u64 = 0;
   for (let v = 0; v < nf; v++) {
-    const vk = load<u64>(VARIANTS + (<usize>v << 3));
-    const first = load<u64>(FOUND + (<usize>v << 3));
+    const first = load<u64>(fs + (<usize>v << 3));
     if (first == 0) continue;
     fuzzyProbes++;
-    const h = load<u32>(HOME + (<usize>v << 2));
+    const vk = load<u64>(vs + (<usize>v << 3));
+    const h = load<u32>(hs + (<usize>v << 2));
     const p = first == vk ? fzTab + <usize>h * SLOT : findFrom(fzTab, fzBits, vk, h);
     if (p == 0) continue;
     const lo = load<u32>(p, 8);
-    store<u32>(RANGE + (<usize>nr << 3), lo);
-    store<u32>(RANGE + (<usize>nr << 3), lo + load<u32>(p, 12), 4);
+    store<u32>(rs + (<usize>nr << 3), lo);
+    store<u32>(rs + (<usize>nr << 3), lo + load<u32>(p, 12), 4);
     nr++;
     // Start the miss on the variant's postings now; the value itself is not needed.
     touch |= load<u64>(fzPost + <usize>lo * POSTING);
   }
-  touchSink = touch; // keeps the wave of loads from being optimized away
-  let seen = 0;
+  touchSink += touch; // keeps the loads from being optimized away
+  return nr;
+}
+
+/**
+ * Pass 3 of the fuzzy tier for group slot g (query q): verifies every candidate of the
+ * posting ranges, then emits the survivors. Returns false when the result buffer filled up.
+ */
+function fuzzyEmit(g: i32, q: u32, key: u64, ck: u64, len: i32, rs: u16): bool {
+  const ranges = G_RANGE + <usize>(g * VSLOTS) * 8;
+  const nr = load<i32>(Q_NR + (<usize>g << 2));
+  let nc = 0;
+  let touch: u64 = 0;
   for (let r = 0; r < nr; r++) {
-    const lo = load<u32>(RANGE + (<usize>r << 3));
-    const hi = load<u32>(RANGE + (<usize>r << 3), 4);
+    const lo = load<u32>(ranges + (<usize>r << 3));
+    const hi = load<u32>(ranges + (<usize>r << 3), 4);
     for (let i = lo; i < hi; i++) {
       const rec = fzPost + <usize>i * POSTING;
       const t = load<u8>(rec, 12);
@@ -179,14 +210,49 @@ function matchFuzzy(q: u32, key: u64, ck: u64, rs: u16): bool {
         if (!mismatchMatch) continue;
         flags = FLAG_STATE_MISMATCH;
       }
+      // One entry can share several variants with the query: keep its first sighting.
       let dup = false;
-      for (let j = 0; j < seen; j++) {
-        if (load<u32>(SEEN + (<usize>j << 2)) == pos) { dup = true; break; }
+      for (let j = 0; j < nc; j++) {
+        if (load<u32>(CAND + (<usize>j << 3)) == pos) { dup = true; break; }
       }
       if (dup) continue;
-      if (seen < SEEN_CAP) { store<u32>(SEEN + (<usize>seen << 2), pos); seen++; }
-      if (!emit(q, pos, TIER_FUZZY, <u8>d, flags)) return false;
+      if (nc == 256) {
+        // More candidates than CAND holds (only on pathological lists): emit them as we go.
+        if (!emit(q, pos, TIER_FUZZY, <u8>d, flags)) return false;
+        continue;
+      }
+      const c = CAND + (<usize>nc << 3);
+      store<u32>(c, pos);
+      store<u8>(c, <u8>d, 4);
+      store<u8>(c, flags, 5);
+      nc++;
+      touch |= <u64>load<u32>(entryOrig + (<usize>pos << 2));
     }
+  }
+  touchSink += touch;
+  for (let j = 0; j < nc; j++) {
+    const c = CAND + (<usize>j << 3);
+    if (!emit(q, load<u32>(c), TIER_FUZZY, load<u8>(c, 4), load<u8>(c, 5))) return false;
+  }
+  return true;
+}
+
+/** Exact and ocr hits of a query whose collapsed plate passed the prefilter. */
+function exactEmit(q: u32, key: u64, ck: u64, rs: u16): bool {
+  const p = find(tab, tabBits, ck);
+  if (p == 0) return true;
+  const lo = load<u32>(p, 8);
+  const hi = lo + load<u32>(p, 12);
+  for (let pos = lo; pos < hi; pos++) {
+    const t = load<u8>(entryTiers + <usize>pos);
+    if (t == 0) continue;
+    const sc = stateCheck(rs, pos);
+    if (sc == 2) continue;
+    let tier: u8 = 0;
+    if ((t & TIER_EXACT) != 0 && load<u64>(entryKey + (<usize>pos << 3)) == key) tier = TIER_EXACT;
+    else if ((t & TIER_OCR) != 0) tier = TIER_OCR;
+    else continue;
+    if (!emit(q, pos, tier, 0, sc)) return false;
   }
   return true;
 }
@@ -205,45 +271,64 @@ export function matchBatch(input: usize, n: u32, start: u32, status: usize, out:
     }
     return 0;
   }
-  for (let q = start; q < n; q++) {
-    const rec = input + <usize>q * QUERY_RECORD;
-    const st = normalize(rec, <i32>load<u8>(rec + 24));
-    store<u8>(status + <usize>q, st);
-    if (st != STATUS_OK) continue;
-    const key = outKey;
-    const ck = outCKey;
-    const rs = load<u16>(rec + 26);
-    const mark = outCount;
-    let full = false;
-
-    if (bloomHas(bloom, bloomBlocks, bloomK, ck)) {
-      const p = find(tab, tabBits, ck);
-      if (p != 0) {
-        const lo = load<u32>(p, 8);
-        const hi = lo + load<u32>(p, 12);
-        for (let pos = lo; pos < hi; pos++) {
-          const t = load<u8>(entryTiers + <usize>pos);
-          if (t == 0) continue;
-          const sc = stateCheck(rs, pos);
-          if (sc == 2) continue;
-          let tier: u8 = 0;
-          if ((t & TIER_EXACT) != 0 && load<u64>(entryKey + (<usize>pos << 3)) == key) tier = TIER_EXACT;
-          else if ((t & TIER_OCR) != 0) tier = TIER_OCR;
-          else continue;
-          if (!emit(q, pos, tier, 0, sc)) { full = true; break; }
-        }
+  const fuzzy = fzBits != 0;
+  for (let g0 = start; g0 < n; g0 += <u32>GROUP) {
+    const gn = <i32>min(<u32>GROUP, n - g0);
+    // Pass 1.
+    let touch: u64 = 0;
+    for (let g = 0; g < gn; g++) {
+      const rec = input + <usize>(g0 + <u32>g) * QUERY_RECORD;
+      const st = normalize(rec, <i32>load<u8>(rec + 24));
+      store<u8>(status + <usize>(g0 + <u32>g), st);
+      store<u8>(Q_STATUS + <usize>g, st);
+      if (st != STATUS_OK) continue;
+      const ck = outCKey;
+      const len = outLen;
+      store<u64>(Q_KEY + (<usize>g << 3), outKey);
+      store<u64>(Q_CK + (<usize>g << 3), ck);
+      store<i32>(Q_LEN + (<usize>g << 2), len);
+      const pass = bloomHas(bloom, bloomBlocks, bloomK, ck);
+      store<u8>(Q_EXACT + <usize>g, pass ? 1 : 0);
+      if (pass) touch |= load<u64>(tab + <usize>home(ck, tabBits) * SLOT);
+      store<i32>(Q_NV + (<usize>g << 2), fuzzy ? fuzzyVariants(g, ck, len) : 0);
+    }
+    touchSink += touch;
+    // The home slots of the group's variants, loaded in a loop that does nothing else, so
+    // that as many of these misses as the core can track are in flight at once.
+    if (fuzzy) {
+      for (let g = 0; g < gn; g++) {
+        if (load<u8>(Q_STATUS + <usize>g) != STATUS_OK) continue;
+        const nv = load<i32>(Q_NV + (<usize>g << 2));
+        const hs = G_HOME + <usize>(g * VSLOTS) * 4;
+        const fs = G_FOUND + <usize>(g * VSLOTS) * 8;
+        for (let v = 0; v < nv; v++) store<u64>(fs + (<usize>v << 3), load<u64>(fzTab + <usize>load<u32>(hs + (<usize>v << 2)) * SLOT));
       }
     }
-
-    if (!full && fzBits != 0) full = !matchFuzzy(q, key, ck, rs);
-
-    if (full) {
-      // Drop this query's partial hits; the host drains the buffer (or, when this query
-      // alone overflows it, allocates a bigger one) and calls again from this query.
-      outCount = mark;
-      resumeAt = q;
-      if (mark == 0) overflow = 1;
-      return outCount;
+    // Pass 2.
+    if (fuzzy) {
+      for (let g = 0; g < gn; g++) {
+        const nv = load<u8>(Q_STATUS + <usize>g) == STATUS_OK ? load<i32>(Q_NV + (<usize>g << 2)) : 0;
+        store<i32>(Q_NR + (<usize>g << 2), nv > 0 ? fuzzyRanges(g, nv) : 0);
+      }
+    }
+    // Pass 3.
+    for (let g = 0; g < gn; g++) {
+      if (load<u8>(Q_STATUS + <usize>g) != STATUS_OK) continue;
+      const q = g0 + <u32>g;
+      const key = load<u64>(Q_KEY + (<usize>g << 3));
+      const ck = load<u64>(Q_CK + (<usize>g << 3));
+      const rs = load<u16>(input + <usize>q * QUERY_RECORD + 26);
+      const mark = outCount;
+      let ok = load<u8>(Q_EXACT + <usize>g) == 0 || exactEmit(q, key, ck, rs);
+      if (ok && fuzzy) ok = fuzzyEmit(g, q, key, ck, load<i32>(Q_LEN + (<usize>g << 2)), rs);
+      if (!ok) {
+        // Drop this query's partial hits; the host drains the buffer (or, when this query
+        // alone overflows it, allocates a bigger one) and calls again from this query.
+        outCount = mark;
+        resumeAt = q;
+        if (mark == 0) overflow = 1;
+        return outCount;
+      }
     }
   }
   return outCount;

@@ -25,7 +25,6 @@ export interface CoreExports {
   getResumeAt(): number;
   getOverflow(): number;
   hashRegion(ptr: number, len: number): bigint;
-  entryKeyAt(pos: number): bigint;
   entryKeys(): number;
   getFuzzyVerified(): bigint;
   getFuzzyProbes(): bigint;

@@ -24,6 +24,29 @@ describe('batch bridge', () => {
     expect(new Set(hits.map((h) => `${h[0]}:${h[1]}`)).size).toBe(hits.length);
   });
 
+  it('gives the same fuzzy hits through a result buffer that fills mid-group as through a big one', () => {
+    // Reads are matched in groups of 8 queries; a buffer of 3 records fills inside groups,
+    // inside a query's exact and fuzzy hits, and at single queries with more hits than it holds.
+    const entries = generateHotlist({ seed: 11, size: 5000 });
+    const { reads } = generateReads({ seed: 12, count: 600, hotlist: entries, hitRate: 0.2 });
+    const opts = resolveOptions({ entries, tiers: ['exact', 'ocr', 'fuzzy'], maxDistance: 2 });
+    const compiled = compileHotlist(entries, opts);
+    const run = (resultCapacity: number): string[] => {
+      const bridge = new BatchBridge(compiled.core, 1024, resultCapacity);
+      bridge.reset();
+      for (const r of reads) bridge.add(r.plate, compiled.states.lookup(r.state));
+      const hits: string[] = [];
+      bridge.run((q, entry, tier, distance, flags) => hits.push(`${q}:${entry}:${tier}:${distance}:${flags}`));
+      return hits;
+    };
+    const big = run(1 << 16);
+    expect(big.length).toBeGreaterThan(250);
+    const perQuery = new Map<string, number>();
+    for (const h of big) perQuery.set(h.split(':')[0], (perQuery.get(h.split(':')[0]) ?? 0) + 1);
+    expect(Math.max(...perQuery.values())).toBeGreaterThan(3);
+    expect(run(3)).toEqual(big);
+  });
+
   it('rejects through the prefilter at about its target rate', () => {
     const entries: HotlistEntry[] = [];
     for (let i = 0; i < 100_000; i++) entries.push({ plate: `K${i.toString(36).toUpperCase()}`, list: 'STOLEN_PLATE' });
