@@ -47,19 +47,27 @@ export class StateCodes {
       if (code >= OTHER_STATE) throw new RangeError('more than 65534 distinct states');
       this.codes.set(s, code);
       this.raw.clear();
+      this.lastRaw = '';
     }
     return code;
   }
 
+  // The last state looked up: most reads of a feed carry the home state.
+  private lastRaw = '';
+  private lastCode = 0;
+
   /** Code of a read's state. */
   lookup(state: unknown): number {
     if (typeof state !== 'string' || state === '') return 0;
+    if (state === this.lastRaw) return this.lastCode;
     let code = this.raw.get(state);
     if (code === undefined) {
       const s = normalizeState(state);
       code = s === '' ? 0 : (this.codes.get(s) ?? OTHER_STATE);
       if (this.raw.size < 4096) this.raw.set(state, code);
     }
+    this.lastRaw = state;
+    this.lastCode = code;
     return code;
   }
 

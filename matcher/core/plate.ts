@@ -16,17 +16,29 @@ export type NormalizeResult =
   | { ok: true; plate: string }
   | { ok: false; code: InvalidReadCode; reason: string };
 
-const SEPARATORS = new Set([0x20, 0x2d, 0x2e, 0xb7]); // space - . ·
+/** Space, `-`, `.` and `·` (a comparison chain: this runs per character of every hit). */
+function isSeparator(c: number): boolean {
+  return c === 0x20 || c === 0x2d || c === 0x2e || c === 0xb7;
+}
 
 /**
  * Upper-cases, drops separators (space, `-`, `.`, `·`) and checks that what is left is
  * 1 to 10 characters of `A-Z0-9`.
  */
 export function normalizePlate(raw: string): NormalizeResult {
+  // Most plates arrive normalized: return them as they are, with no string built.
+  if (raw.length > 0 && raw.length <= MAX_PLATE_LENGTH) {
+    let clean = true;
+    for (let i = 0; i < raw.length && clean; i++) {
+      const c = raw.charCodeAt(i);
+      clean = (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+    }
+    if (clean) return { ok: true, plate: raw };
+  }
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     let c = raw.charCodeAt(i);
-    if (SEPARATORS.has(c)) continue;
+    if (isSeparator(c)) continue;
     if (c >= 0x61 && c <= 0x7a) c -= 0x20;
     if ((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)) {
       out += String.fromCharCode(c);
