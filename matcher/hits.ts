@@ -134,6 +134,11 @@ export class HitMatcher {
   private readonly qCand: Int32Array;
   private readonly patterns?: PatternRunner;
   private readonly partials = new Map<number, PartialFilter>();
+  // Hit records of the current core call, as numbers (see runBatch): query, entry,
+  // tier | distance << 8 | flags << 16, position; and the entries' packed plates.
+  private hitCap = 4096;
+  private hitRec = new Int32Array(4096 * 4);
+  private hitPlate = new Uint32Array(4096 * 2);
 
   constructor(opts: ResolvedOptions, compiled: CompiledHotlist) {
     this.opts = opts;
@@ -240,30 +245,54 @@ export class HitMatcher {
     const qCand = this.qCand;
     const core = this.compiled.core;
     const raw: Hit[] = [];
-    // Entries' packed plates, read straight from linear memory (two u32 words each).
-    const words = new Uint32Array(core.memory.buffer);
-    const keys = (core.entryKeys() >>> 0) >> 2;
-    const collapse = this.collapse;
-    // Hits arrive in query order: what the query's hits share is worked out once.
-    let lastQ = -1;
-    let matchedPlate = '';
-    let confidence: number | undefined;
+    // The core's hit records, kept as numbers first: entry plates are then read from linear
+    // memory in a loop of their own (on a big list each is a cache miss, and this way they
+    // overlap), and only then do hits become objects.
+    let n = 0;
     bridge.run((q, entry, tierBit, distance, flags, position) => {
-      if (q !== lastQ) {
-        lastQ = q;
-        const read = reads(qRead[q]);
-        const cand = qCand[q];
-        const plate = cand < 0 ? read.plate : read.candidates![cand].plate;
-        const n = normalizePlate(plate);
-        matchedPlate = n.ok ? n.plate : plate;
-        confidence = cand < 0 ? read.confidence : (read.candidates![cand].confidence ?? read.confidence);
-      }
-      const tier = TIER_BY_BIT[tierBit] as MatchTier;
-      const w = keys + position * 2;
-      const entryPlate = unpackPlate(words[w], words[w + 1]);
-      const score = scoreHit(tier, matchedPlate, entryPlate, confidence, flags !== 0, collapse);
-      raw.push({ read: qRead[q], entry, tier, distance, score, matchedPlate, entryPlate, stateMismatch: flags !== 0 });
+      if (n === this.hitCap) this.growHits();
+      const rec = this.hitRec;
+      rec[n * 4] = q;
+      rec[n * 4 + 1] = entry;
+      rec[n * 4 + 2] = tierBit | (distance << 8) | (flags << 16);
+      rec[n * 4 + 3] = position;
+      n++;
     });
+    if (n > 0) {
+      const rec = this.hitRec;
+      const plates = this.hitPlate;
+      // Entries' packed plates, straight from linear memory (two u32 words each).
+      const words = new Uint32Array(core.memory.buffer);
+      const keys = (core.entryKeys() >>> 0) >> 2;
+      for (let h = 0; h < n; h++) {
+        const w = keys + rec[h * 4 + 3] * 2;
+        plates[h * 2] = words[w];
+        plates[h * 2 + 1] = words[w + 1];
+      }
+      const collapse = this.collapse;
+      // Hits arrive in query order: what the query's hits share is worked out once.
+      let lastQ = -1;
+      let matchedPlate = '';
+      let confidence: number | undefined;
+      for (let h = 0; h < n; h++) {
+        const q = rec[h * 4];
+        if (q !== lastQ) {
+          lastQ = q;
+          const read = reads(qRead[q]);
+          const cand = qCand[q];
+          const plate = cand < 0 ? read.plate : read.candidates![cand].plate;
+          const norm = normalizePlate(plate);
+          matchedPlate = norm.ok ? norm.plate : plate;
+          confidence = cand < 0 ? read.confidence : (read.candidates![cand].confidence ?? read.confidence);
+        }
+        const info = rec[h * 4 + 2];
+        const tier = TIER_BY_BIT[info & 0xff] as MatchTier;
+        const mismatch = (info >>> 16) !== 0;
+        const entryPlate = unpackPlate(plates[h * 2], plates[h * 2 + 1]);
+        const score = scoreHit(tier, matchedPlate, entryPlate, confidence, mismatch, collapse);
+        raw.push({ read: qRead[q], entry: rec[h * 4 + 1], tier, distance: (info >>> 8) & 0xff, score, matchedPlate, entryPlate, stateMismatch: mismatch });
+      }
+    }
     // Partial patterns, over the same packed batch, then hits back in read order.
     if (this.patterns !== undefined && bridge.count > 0) {
       const before = raw.length;
@@ -316,6 +345,15 @@ export class HitMatcher {
       }
       h = end;
     }
+  }
+
+  /** The hit records of a batch: doubles when a batch has more hits than it holds. */
+  private growHits(): void {
+    this.hitCap *= 2;
+    const rec = new Int32Array(this.hitCap * 4);
+    rec.set(this.hitRec);
+    this.hitRec = rec;
+    this.hitPlate = new Uint32Array(this.hitCap * 2);
   }
 
   /** Measured prefilter false-positive rate: random absent plates through the filter. */

@@ -57,10 +57,12 @@ class WasmMatcher implements Matcher {
   alertsOf(reads: readonly PlateRead[], hits: readonly Hit[]): Alert[] {
     const alerts: Alert[] = [];
     if (hits.length === 0) return alerts;
+    const refreshed = this.opts.sourceRefreshedAt;
     const ctx: AlertContext = {
       hotlistVersion: this.compiled.version,
       now: Date.now(),
-      refreshedAt: (source) => (source !== undefined ? this.opts.sourceRefreshedAt.get(source) : undefined) ?? this.builtAt,
+      // Without per-source times, no lookup: it would read each entry's source string.
+      refreshedAt: refreshed.size === 0 ? () => this.builtAt : (source) => (source !== undefined ? refreshed.get(source) : undefined) ?? this.builtAt,
     };
     // The reads' ids and the entries first, each in a loop that does nothing else: on a big
     // batch or list they are scattered over the heap, and loops this small keep many of
