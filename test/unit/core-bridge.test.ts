@@ -47,6 +47,17 @@ describe('batch bridge', () => {
     expect(run(3)).toEqual(big);
   });
 
+  it('turns a batch with more hits than its hit records hold into every alert, once', () => {
+    // One plate on 6000 lists: two reads of it are 12 000 hits, three times the 4096 records
+    // the matcher starts with.
+    const entries: HotlistEntry[] = [];
+    for (let l = 0; l < 6000; l++) entries.push({ id: `e${l}`, plate: 'MANY1', list: `L${l}` });
+    const { alerts } = createMatcher({ entries }).matchBatch([{ id: 'a', plate: 'MANY1' }, { id: 'b', plate: 'NONE2' }, { id: 'c', plate: 'MANY1' }]);
+    expect(alerts.length).toBe(12_000);
+    expect(new Set(alerts.map((a) => `${a.readId}:${a.entryId}`)).size).toBe(12_000);
+    expect(alerts.every((a) => a.match === 'exact' && a.hotlistPlate === 'MANY1')).toBe(true);
+  });
+
   it('rejects through the prefilter at about its target rate', () => {
     const entries: HotlistEntry[] = [];
     for (let i = 0; i < 100_000; i++) entries.push({ plate: `K${i.toString(36).toUpperCase()}`, list: 'STOLEN_PLATE' });
