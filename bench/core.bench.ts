@@ -100,6 +100,11 @@ interface CoreFigures {
   rssAfterBuildMB: number;
   rssBuildDeltaMB: number;
   throughput: Throughput;
+  /**
+   * The same passes through the matcher's internal `matchHits` (scored hits, no alert
+   * objects), for the fuzzy configuration: how much of its time alert building takes.
+   */
+  hitsOnly: Throughput | null;
   invalidPerPass: number;
 }
 
@@ -165,6 +170,16 @@ function coreRun(
     return alerts;
   });
   log(`${tiers.join('+')}${prefilter ? '' : ' (no prefilter)'}: ${human(throughput.readsPerSec)} reads/s (${usedReads} reads a pass)`);
+  const hitsHook = (m as unknown as { matchHits?: (b: readonly PlateRead[]) => number }).matchHits;
+  let hitsOnly: Throughput | null = null;
+  if (tiers.includes('fuzzy') && typeof hitsHook === 'function') {
+    hitsOnly = measure(cfg.reps, usedReads, () => {
+      let hits = 0;
+      for (const b of used) hits += hitsHook.call(m, b);
+      return hits;
+    });
+    log(`${tiers.join('+')} hits only (no alert objects): ${human(hitsOnly.readsPerSec)} reads/s`);
+  }
   let empty: Throughput | null = null;
   const hook = wantEmptyCall ? emptyCallOf(m) : null;
   if (hook) {
@@ -187,6 +202,7 @@ function coreRun(
     rssAfterBuildMB: rssAfter,
     rssBuildDeltaMB: rssAfter - rssBefore,
     throughput,
+    hitsOnly,
     invalidPerPass: invalid,
   };
   return { figures, empty };
@@ -302,7 +318,7 @@ function report(cfg: Config, sizes: SizeFigures[], command: string, out: string 
     ),
   );
   const thr = table(
-    ['entries', 'wasm exact+ocr', 'no prefilter', 'prefilter FP', 'JS Set', 'ratio', 'wasm fuzzy d=1', 'SymSpell d=1', 'ratio', 'lev scan', 'empty call'],
+    ['entries', 'wasm exact+ocr', 'no prefilter', 'prefilter FP', 'JS Set', 'ratio', 'wasm fuzzy d=1', 'alerts/read', 'hits only', 'SymSpell d=1', 'ratio', 'lev scan', 'empty call'],
     sizes.map((s) => {
       const eo = coreRate(s, 0);
       const fz = coreRate(s, 1);
@@ -317,6 +333,8 @@ function report(cfg: Config, sizes: SizeFigures[], command: string, out: string 
         human(s.jsSet.throughput.readsPerSec),
         `${(eo / s.jsSet.throughput.readsPerSec).toFixed(2)}x`,
         Number.isNaN(fz) ? 'failed' : `${human(fz)}${ok(s.core[1]) && s.core[1].throughput.reads < cfg.reads ? '*' : ''}`,
+        ok(s.core[1]) ? (s.core[1].throughput.hitsPerPass / s.core[1].throughput.reads).toFixed(2) : '-',
+        ok(s.core[1]) && s.core[1].hitsOnly ? human(s.core[1].hitsOnly.readsPerSec) : '-',
         s.symspell ? human(ss) : 'n/a (cap)',
         s.symspell ? `${(fz / ss).toFixed(1)}x` : '-',
         human(s.levenshtein.throughput.readsPerSec),
