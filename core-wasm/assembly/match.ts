@@ -189,6 +189,7 @@ function fuzzyEmit(g: i32, q: u32, key: u64, ck: u64, len: i32, rs: u16): bool {
   const ranges = G_RANGE + <usize>(g * VSLOTS) * 8;
   const nr = load<i32>(Q_NR + (<usize>g << 2));
   let nc = 0;
+  let flushed = 0;
   let touch: u64 = 0;
   for (let r = 0; r < nr; r++) {
     const lo = load<u32>(ranges + (<usize>r << 3));
@@ -217,7 +218,12 @@ function fuzzyEmit(g: i32, q: u32, key: u64, ck: u64, len: i32, rs: u16): bool {
       }
       if (dup) continue;
       if (nc == 256) {
-        // More candidates than CAND holds (only on pathological lists): emit them as we go.
+        // More candidates than CAND holds (dense lists at distance 2): emit the held ones,
+        // then the rest as they come, so hits keep the order they were found in.
+        if (flushed < nc) {
+          if (!emitHeld(q, flushed, nc)) return false;
+          flushed = nc;
+        }
         if (!emit(q, pos, TIER_FUZZY, <u8>d, flags)) return false;
         continue;
       }
@@ -230,7 +236,12 @@ function fuzzyEmit(g: i32, q: u32, key: u64, ck: u64, len: i32, rs: u16): bool {
     }
   }
   touchSink += touch;
-  for (let j = 0; j < nc; j++) {
+  return flushed < nc ? emitHeld(q, flushed, nc) : true;
+}
+
+/** Emits the held candidates [from, to) of CAND. */
+function emitHeld(q: u32, from: i32, to: i32): bool {
+  for (let j = from; j < to; j++) {
     const c = CAND + (<usize>j << 3);
     if (!emit(q, load<u32>(c), TIER_FUZZY, load<u8>(c, 4), load<u8>(c, 5))) return false;
   }
