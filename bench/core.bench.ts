@@ -19,7 +19,7 @@ import { createMatcher } from '../matcher/index.js';
 import type { HotlistEntry, Matcher, MatchTier, PlateRead } from '../matcher/types.js';
 import { generateHotlist, generateReads } from '../fixtures/generator.js';
 import { JsSetBaseline, SymSpellBaseline, collapsedPlates, levenshteinScan } from './baselines.js';
-import { collect, heapUsedMB, human, intArg, machineInfo, median, nowMs, parseArgs, rssMB, table, writeResults } from './util.js';
+import { collect, heapUsedMB, human, intArg, machineInfo, measure, nowMs, parseArgs, rssMB, table, writeResults, type Throughput } from './util.js';
 
 const BATCH = 1024;
 /** Seconds one timed pass of a slow configuration may take (see coreRun). */
@@ -55,27 +55,6 @@ function config(args: Map<string, string>): Config {
     symspellCap: intArg(args, 'symspell-cap', 1_000_000),
     quick,
   };
-}
-
-/** reads/s of one run over all batches, repeated; medians are what the tables show. */
-interface Throughput {
-  readsPerSec: number;
-  runs: number[];
-  reads: number;
-  /** Alerts (or hits) per pass: a sanity figure, and it keeps the work observable. */
-  hitsPerPass: number;
-}
-
-function measure(reps: number, reads: number, pass: () => number): Throughput {
-  pass(); // warm-up: JIT, caches
-  const runs: number[] = [];
-  let hits = 0;
-  for (let r = 0; r < reps; r++) {
-    const t = nowMs();
-    hits = pass();
-    runs.push(reads / ((nowMs() - t) / 1000));
-  }
-  return { readsPerSec: median(runs), runs, reads, hitsPerPass: hits };
 }
 
 interface CoreFailure {

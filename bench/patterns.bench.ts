@@ -24,7 +24,12 @@ import { StateCodes } from '../matcher/core/codes.js';
 import { normalizePlate, DEFAULT_OCR_CLASSES } from '../matcher/core/plate.js';
 import type { PlateRead } from '../matcher/types.js';
 import { createRng, generateHotlist, generateReads, type Rng } from '../fixtures/generator.js';
-import { collect, human, intArg, machineInfo, median, nowMs, parseArgs, table, writeResults } from './util.js';
+import { human, intArg, machineInfo, measure as timePasses, nowMs, parseArgs, table, writeResults, type Throughput } from './util.js';
+
+/** Timed passes with a full GC before each (pattern passes allocate little; the GC is the noise). */
+function measure(reps: number, reads: number, pass: () => number): Throughput {
+  return timePasses(reps, reads, pass, true);
+}
 
 const BATCH = 1024;
 const PASS_BUDGET_S = 3;
@@ -96,25 +101,6 @@ function makePatterns(rng: Rng, plates: readonly { plate: string; state: string 
   return { specs, res, stateCodes };
 }
 
-interface Throughput {
-  readsPerSec: number;
-  runs: number[];
-  reads: number;
-  hitsPerPass: number;
-}
-
-function measure(reps: number, reads: number, pass: () => number): Throughput {
-  pass();
-  const runs: number[] = [];
-  let hits = 0;
-  for (let r = 0; r < reps; r++) {
-    collect();
-    const t = nowMs();
-    hits = pass();
-    runs.push(reads / ((nowMs() - t) / 1000));
-  }
-  return { readsPerSec: median(runs), runs, reads, hitsPerPass: hits };
-}
 
 function main(): void {
   const args = parseArgs(process.argv.slice(2));

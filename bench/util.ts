@@ -116,3 +116,29 @@ export function table(header: readonly string[], rows: readonly (readonly string
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** reads/s of one pass over a workload, repeated; medians are what the tables show. */
+export interface Throughput {
+  readsPerSec: number;
+  runs: number[];
+  reads: number;
+  /** Alerts (or hits) per pass: a sanity figure, and it keeps the work observable. */
+  hitsPerPass: number;
+}
+
+/**
+ * Times `reps` passes of `pass` (which returns its hit count) over `reads` reads, after one
+ * untimed warm-up pass (JIT, caches). `gcEachRep` collects garbage before each timed pass.
+ */
+export function measure(reps: number, reads: number, pass: () => number, gcEachRep = false): Throughput {
+  pass();
+  const runs: number[] = [];
+  let hits = 0;
+  for (let r = 0; r < reps; r++) {
+    if (gcEachRep) collect();
+    const t = nowMs();
+    hits = pass();
+    runs.push(reads / ((nowMs() - t) / 1000));
+  }
+  return { readsPerSec: median(runs), runs, reads, hitsPerPass: hits };
+}

@@ -2,56 +2,13 @@
  * The built `platesieve match` CLI, run as a child process: alerts, exit codes and one-line
  * errors, malformed input lines, msgpack input, --output, capped diagnostics and EPIPE.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { pack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'dist/matcher/cli/main.js');
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; `stdin` is written in `chunkSize`-byte pieces, one per event-loop turn. */
-function run(args: string[], stdin?: Buffer | string, chunkSize?: number): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-    child.stdin.on('error', () => undefined); // the CLI may exit before reading standard input
-    if (stdin === undefined) {
-      child.stdin.end();
-      return;
-    }
-    const bytes = Buffer.from(stdin);
-    if (chunkSize === undefined) {
-      child.stdin.end(bytes);
-      return;
-    }
-    let off = 0;
-    const next = (): void => {
-      if (off >= bytes.length) {
-        child.stdin.end();
-        return;
-      }
-      child.stdin.write(bytes.subarray(off, off + chunkSize), () => setTimeout(next, 0));
-      off += chunkSize;
-    };
-    next();
-  });
-}
+import { CLI, ensureBuilt, runCli as run, type RunResult } from '../helpers/cli.js';
 
 interface AlertLine {
   readId: string;
@@ -90,10 +47,7 @@ const READS = [
 ];
 
 beforeAll(async () => {
-  if (!existsSync(CLI)) {
-    const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
-  }
+  ensureBuilt();
   dir = await mkdtemp(join(tmpdir(), 'platesieve-cli-'));
   hotlist = join(dir, 'hotlist.csv');
   await writeFile(

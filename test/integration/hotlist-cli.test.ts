@@ -3,56 +3,15 @@
  * refused files and their exit codes, every rejected row with its line, the cap and --all,
  * --json, the extract layouts, and bad arguments.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, runCli as run, tempDir } from '../helpers/cli.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'dist/matcher/cli/main.js');
 const NCIC_SAMPLE = 'fixtures/sample/ncic-extract.txt';
 const STATE_SAMPLE = 'fixtures/sample/state-extract.csv';
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const { file } = tempDir('platesieve-hotlist-cli-');
 
-function run(args: string[]): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
-
-let dir: string;
-let n = 0;
-
-async function file(name: string, text: string): Promise<string> {
-  const path = join(dir, `${n++}-${name}`);
-  await writeFile(path, text);
-  return path;
-}
-
-beforeAll(async () => {
-  if (!existsSync(CLI)) {
-    const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
-  }
-  dir = await mkdtemp(join(tmpdir(), 'platesieve-hotlist-cli-'));
-}, 300_000);
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+beforeAll(ensureBuilt, 300_000);
 
 describe('platesieve hotlist validate', () => {
   it('accepts the NCIC sample extract with its layout and exits 0', async () => {

@@ -3,32 +3,16 @@
  * files with column mappings, file / reason codes, code fields with zeros left alone, and
  * entries for forbidden purposes refused at load with their line.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HotlistFileError, OptionsError } from '../../matcher/errors.js';
 import { BUILTIN_CODES, loadHotlistFile, type HotlistLoadResult, type LoadHotlistOptions } from '../../matcher/hotlist/index.js';
+import { tempDir } from '../helpers/cli.js';
 
 const NOW = Date.UTC(2025, 5, 1); // 2025-06-01
 /** The example row of DESIGN.md. */
 const DESIGN_ROW = 'V123456789LA057020020190509AB123456  CA2009MC2009YAMACYLMCBLK';
 
-let dir: string;
-let n = 0;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'platesieve-extract-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, text: string): Promise<string> {
-  const path = join(dir, `${n++}-${name}`);
-  await writeFile(path, text);
-  return path;
-}
+const { file } = tempDir('platesieve-extract-');
 
 async function load(name: string, text: string, options: LoadHotlistOptions): Promise<HotlistLoadResult> {
   return loadHotlistFile(await file(name, text), { now: NOW, maxInvalidFraction: 1, ...options });

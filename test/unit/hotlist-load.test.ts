@@ -5,26 +5,14 @@
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HotlistFileError, OptionsError } from '../../matcher/errors.js';
 import { loadHotlistFile, type HotlistLoadResult, type LoadHotlistOptions } from '../../matcher/hotlist/index.js';
+import { tempDir } from '../helpers/cli.js';
 
 const NOW = Date.UTC(2025, 5, 1); // 2025-06-01
-let dir: string;
-let n = 0;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'platesieve-hotlist-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, text: string): Promise<string> {
-  const path = join(dir, `${n++}-${name}`);
-  await writeFile(path, text);
-  return path;
-}
+const temp = tempDir('platesieve-hotlist-');
+const { file } = temp;
 
 async function load(name: string, text: string, options: LoadHotlistOptions = {}): Promise<HotlistLoadResult> {
   return loadHotlistFile(await file(name, text), { now: NOW, maxInvalidFraction: 1, ...options });
@@ -226,10 +214,10 @@ describe('row validation', () => {
 describe('whole-file refusals', () => {
   it('refuses a missing file, a directory and an empty file', async () => {
     expect((await refusal('x', '')).message).toMatch(/empty/);
-    const missing = await loadHotlistFile(join(dir, 'does-not-exist.csv')).catch((e: unknown) => e);
+    const missing = await loadHotlistFile(join(temp.path, 'does-not-exist.csv')).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(HotlistFileError);
     expect((missing as Error).message).toMatch(/no such file/);
-    const sub = join(dir, 'a-directory.csv');
+    const sub = join(temp.path, 'a-directory.csv');
     await mkdir(sub);
     const isDir = await loadHotlistFile(sub).catch((e: unknown) => e);
     expect((isDir as Error).message).toMatch(/directory/);
