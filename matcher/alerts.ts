@@ -6,7 +6,7 @@ import type { Alert, AlertTier, HotlistEntry, MatchTier, PlateRead } from './typ
 import { normalizeState } from './core/plate.js';
 import type { Hit } from './hits.js';
 import {
-  DEFAULT_CONFIDENCE, confusionFactor, exactScore, fuzzyFactors, fuzzyScore, ocrScore, roundScore,
+  DEFAULT_CONFIDENCE, confusionFactor, exactScore, fuzzyScoreOf, ocrScore, roundScore,
 } from './core/score.js';
 
 /**
@@ -24,8 +24,7 @@ export function scoreHit(
   const q = confidence ?? DEFAULT_CONFIDENCE;
   if (tier === 'exact') return roundScore(exactScore(q, stateMismatch));
   if (tier === 'ocr') return roundScore(ocrScore(q, stateMismatch, confusionFactor(queryPlate, entryPlate)));
-  const f = fuzzyFactors(queryPlate, entryPlate, collapse);
-  return roundScore(fuzzyScore(q, stateMismatch, f.confusion, f.edits));
+  return roundScore(fuzzyScoreOf(queryPlate, entryPlate, collapse, q, stateMismatch));
 }
 
 const VERIFY_BASE =

@@ -8,7 +8,7 @@ import type { ResolvedOptions } from './options.js';
 import type { CompiledHotlist } from './core/compile.js';
 import { BatchBridge } from './core/batch.js';
 import { TIER_BY_BIT, unpackPlate } from './core/codes.js';
-import { normalizePlate, ocrCollapseTable } from './core/plate.js';
+import { isNormalizedPlate, normalizePlate, ocrCollapseTable } from './core/plate.js';
 import { STATUS_OK, STATUS_EMPTY, STATUS_TOO_LONG } from './core/wasm.js';
 import { scoreHit } from './alerts.js';
 import { PatternRunner } from './core/patterns.js';
@@ -281,8 +281,11 @@ export class HitMatcher {
           const read = reads(qRead[q]);
           const cand = qCand[q];
           const plate = cand < 0 ? read.plate : read.candidates![cand].plate;
-          const norm = normalizePlate(plate);
-          matchedPlate = norm.ok ? norm.plate : plate;
+          if (isNormalizedPlate(plate)) matchedPlate = plate;
+          else {
+            const norm = normalizePlate(plate);
+            matchedPlate = norm.ok ? norm.plate : plate;
+          }
           confidence = cand < 0 ? read.confidence : (read.candidates![cand].confidence ?? read.confidence);
         }
         const info = rec[h * 4 + 2];

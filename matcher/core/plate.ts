@@ -27,14 +27,7 @@ function isSeparator(c: number): boolean {
  */
 export function normalizePlate(raw: string): NormalizeResult {
   // Most plates arrive normalized: return them as they are, with no string built.
-  if (raw.length > 0 && raw.length <= MAX_PLATE_LENGTH) {
-    let clean = true;
-    for (let i = 0; i < raw.length && clean; i++) {
-      const c = raw.charCodeAt(i);
-      clean = (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
-    }
-    if (clean) return { ok: true, plate: raw };
-  }
+  if (isNormalizedPlate(raw)) return { ok: true, plate: raw };
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     let c = raw.charCodeAt(i);
@@ -55,6 +48,16 @@ export function normalizePlate(raw: string): NormalizeResult {
     return { ok: false, code: 'PLATE_TOO_LONG', reason: `plate has ${out.length} characters after normalization (at most ${MAX_PLATE_LENGTH})` };
   }
   return { ok: true, plate: out };
+}
+
+/** True when `raw` is already a normalized plate (1 to 10 characters of `A-Z0-9`). */
+export function isNormalizedPlate(raw: string): boolean {
+  if (raw.length === 0 || raw.length > MAX_PLATE_LENGTH) return false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39))) return false;
+  }
+  return true;
 }
 
 /** Builds the character -> representative map of a set of OCR classes. */

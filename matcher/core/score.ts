@@ -68,6 +68,21 @@ export function confusionFactor(read: string, entry: string): number {
  * maps a character code to its OCR class representative's (ocrCollapseTable).
  */
 export function fuzzyFactors(read: string, entry: string, collapse: Uint8Array): { edits: number; confusion: number } {
+  fuzzyFactorsInto(read, entry, collapse, FACTORS);
+  return { edits: FACTORS[0], confusion: FACTORS[1] };
+}
+
+/** Scratch of {@link fuzzyScoreOf}: scoring runs per hit and should not allocate. */
+const FACTORS = new Float64Array(2);
+
+/** The fuzzy score of a hit (the factors of {@link fuzzyFactors}, without an object per hit). */
+export function fuzzyScoreOf(read: string, entry: string, collapse: Uint8Array, confidence: number, stateMismatch: boolean): number {
+  fuzzyFactorsInto(read, entry, collapse, FACTORS);
+  return fuzzyScore(confidence, stateMismatch, FACTORS[1], FACTORS[0]);
+}
+
+/** {@link fuzzyFactors} into out[0] (edits) and out[1] (confusion). */
+function fuzzyFactorsInto(read: string, entry: string, collapse: Uint8Array, out: Float64Array): void {
   const n = read.length;
   const m = entry.length;
   const w = m + 1;
@@ -94,7 +109,9 @@ export function fuzzyFactors(read: string, entry: string, collapse: Uint8Array):
       for (let i = n - 1; i >= 0; i--) {
         if (rc[i] === ec[i] && ra[i] !== ea[i]) confusion *= pairLikelihood(ra[i], ea[i]);
       }
-      return { edits: mismatches === 1 ? INNER_EDIT : 1, confusion };
+      out[0] = mismatches === 1 ? INNER_EDIT : 1;
+      out[1] = confusion;
+      return;
     }
   }
   // Plates have at most 10 characters: one preallocated 11 x 11 table, row-major.
@@ -128,7 +145,8 @@ export function fuzzyFactors(read: string, entry: string, collapse: Uint8Array):
       j--;
     }
   }
-  return { edits, confusion };
+  out[0] = edits;
+  out[1] = confusion;
 }
 
 // Character codes of the two plates and of their collapsed forms (at most 10 each).
