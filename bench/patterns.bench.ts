@@ -18,7 +18,8 @@
  * Packing is timed. RegExp: a configuration too slow to pass over all reads in about 3 s
  * is timed on a prefix (the JSON has the count).
  */
-import { instantiateCore, coreAlloc, QUERY_RECORD, type CoreExports } from '../matcher/core/wasm.js';
+import { instantiateCore, coreAlloc, type CoreExports } from '../matcher/core/wasm.js';
+import { QUERY_LEN, QUERY_RECORD, QUERY_STATE } from '../matcher/core/layout.js';
 import { compilePatterns, parsePattern, PatternRunner, type PatternExports, type PatternSpec } from '../matcher/core/patterns.js';
 import { StateCodes } from '../matcher/core/codes.js';
 import { normalizePlate, DEFAULT_OCR_CLASSES } from '../matcher/core/plate.js';
@@ -154,8 +155,8 @@ function main(): void {
             const c = p.charCodeAt(i);
             u8[rec + i] = c > 0xff ? 0xff : c;
           }
-          u8[rec + 24] = n;
-          u16[(rec + 26) >> 1] = states.lookup(r.state);
+          u8[rec + QUERY_LEN] = n;
+          u16[(rec + QUERY_STATE) >> 1] = states.lookup(r.state);
         }
         runner.run(input, b.length, status, sink);
       }

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   let ready!: () => void;
   const readyP = new Promise<void>((r) => (ready = r));
   let buf = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     buf += chunk;
     let nl;
     while ((nl = buf.indexOf('\n')) >= 0) {

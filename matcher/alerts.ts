@@ -2,30 +2,9 @@
  * Turning core hits into {@link Alert} objects: scores, the entry's fields, and what the
  * officer must verify. Runs only for hits, so plain objects and strings are fine here.
  */
-import type { Alert, AlertTier, HotlistEntry, MatchTier, PlateRead } from './types.js';
+import type { Alert, AlertTier, HotlistEntry, PlateRead } from './types.js';
 import { normalizeState } from './core/plate.js';
 import type { Hit } from './hits.js';
-import {
-  DEFAULT_CONFIDENCE, confusionFactor, exactScore, fuzzyScoreOf, ocrScore, roundScore,
-} from './core/score.js';
-
-/**
- * Score of a hit: `queryPlate` and `entryPlate` are normalized; `collapse` is the OCR class
- * table of the matcher (ocrCollapseTable).
- */
-export function scoreHit(
-  tier: MatchTier,
-  queryPlate: string,
-  entryPlate: string,
-  confidence: number | undefined,
-  stateMismatch: boolean,
-  collapse: Uint8Array,
-): number {
-  const q = confidence ?? DEFAULT_CONFIDENCE;
-  if (tier === 'exact') return roundScore(exactScore(q, stateMismatch));
-  if (tier === 'ocr') return roundScore(ocrScore(q, stateMismatch, confusionFactor(queryPlate, entryPlate)));
-  return roundScore(fuzzyScoreOf(queryPlate, entryPlate, collapse, q, stateMismatch));
-}
 
 const VERIFY_BASE =
   'Lead only, not grounds for a stop: compare the plate image with the hotlist record (every character and the state), ' +

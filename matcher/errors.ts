@@ -46,12 +46,25 @@ export class InvalidEntryError extends PlatesieveError {
   }
 }
 
+/**
+ * What is wrong with a hotlist file as a whole, where a caller can help the user act on it.
+ * Stable; more may be added. `NO_PLATE_COLUMN`: the header names no plate (or pattern)
+ * column, typically an extract read as CSV, or a delimited file split on the wrong character.
+ */
+export type HotlistFileProblem = 'NO_PLATE_COLUMN';
+
 /** A hotlist file cannot be read or parsed as a whole. */
 export class HotlistFileError extends PlatesieveError {
   readonly file: string;
-  constructor(file: string, message: string, options?: { cause?: unknown }) {
+  /** Set for the problems a caller can give advice on. */
+  readonly problem?: HotlistFileProblem;
+  /** With `NO_PLATE_COLUMN`: the fields of the header row as they were split. */
+  readonly header?: readonly string[];
+  constructor(file: string, message: string, options?: { cause?: unknown; problem?: HotlistFileProblem; header?: readonly string[] }) {
     super('ERR_HOTLIST_FILE', `${file}: ${message}`, options);
     this.file = file;
+    if (options?.problem !== undefined) this.problem = options.problem;
+    if (options?.header !== undefined) this.header = options.header;
   }
 }
 

@@ -9,10 +9,9 @@ import type { CompiledHotlist } from './core/compile.js';
 import { BatchBridge } from './core/batch.js';
 import { TIER_BY_BIT, unpackPlate } from './core/codes.js';
 import { isNormalizedPlate, normalizePlate, ocrCollapseTable } from './core/plate.js';
-import { STATUS_OK, STATUS_EMPTY, STATUS_TOO_LONG } from './core/wasm.js';
-import { scoreHit } from './alerts.js';
+import { STATUS_OK, STATUS_EMPTY, STATUS_TOO_LONG } from './core/layout.js';
 import { PatternRunner } from './core/patterns.js';
-import { DEFAULT_CONFIDENCE, partialScore, patternSpecificity, roundScore } from './core/score.js';
+import { DEFAULT_CONFIDENCE, partialScore, patternSpecificity, roundScore, scoreHit } from './core/score.js';
 
 function norm(v: unknown): string {
   return typeof v === 'string' ? v.trim().toUpperCase() : '';
@@ -24,7 +23,7 @@ function norm(v: unknown): string {
  */
 export function vehicleAgrees(want: VehicleDescription | undefined, read: PlateRead): boolean {
   if (want === undefined) return true;
-  const got = read.vehicle as (VehicleDescription & { color?: string }) | undefined;
+  const got: (VehicleDescription & { color?: string }) | undefined = read.vehicle;
   if (got === undefined || got === null) return true;
   const w = want as VehicleDescription & { color?: string };
   const pairs: Array<[unknown, unknown]> = [

@@ -12,15 +12,20 @@ export { createMatcher, createMatcherFromSnapshot } from './matcher.js';
 export type {
   Alert, BatchResult, HotlistEntry, InvalidRead, InvalidReadCode, Matcher, MatcherOptions,
   AlertTier, MatcherSnapshot, MatcherStats, MatchTier, OcrCandidate, PartialFilter, SnapshotSettings, PlateRead, StateMismatchPolicy, VehicleDescription,
+  ReadRecord, Retention, RetentionClass,
 } from './types.js';
 export { MATCH_TIERS } from './types.js';
 export {
-  PlatesieveError, OptionsError, InvalidReadError, InvalidEntryError, HotlistFileError, CoreError,
+  PlatesieveError, OptionsError, InvalidReadError, InvalidEntryError, HotlistFileError, CoreError, ConfigError,
 } from './errors.js';
+export type { ConfigIssue, HotlistFileProblem } from './errors.js';
 export { normalizePlate, collapsePlate, ocrClassMap, DEFAULT_OCR_CLASSES, MAX_PLATE_LENGTH } from './core/plate.js';
 export type { NormalizeResult } from './core/plate.js';
 export { DEFAULT_TIERS, DEFAULT_MAX_DISTANCE } from './options.js';
 export { DEFAULT_CONFIDENCE } from './core/score.js';
 export { loadHotlistFile } from './hotlist/index.js';
-export { DEFAULT_MAX_INVALID_FRACTION } from './hotlist/index.js';
-export type { HotlistFormat, HotlistLoadResult, HotlistRejectCode, LoadHotlistOptions, RejectedRow } from './hotlist/index.js';
+export { DEFAULT_MAX_INVALID_FRACTION, MAX_KEPT_WARNINGS } from './hotlist/index.js';
+export type {
+  ColumnMapping, FixedColumn, HotlistFormat, HotlistLayoutName, HotlistLoadResult, HotlistRejectCode, HotlistWarning,
+  HotlistWarningCode, LoadHotlistOptions, RejectedRow,
+} from './hotlist/index.js';

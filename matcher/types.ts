@@ -1,5 +1,5 @@
 /**
- * Public data types of platesieve. Field names follow the contracts in DESIGN.md
+ * Public data types of platesieve. Field names follow the contracts in docs/contracts.md
  * (camelCase, epoch milliseconds on the wire, ISO 8601 accepted on input).
  */
 
@@ -250,7 +250,7 @@ export interface MatcherSnapshot {
 /** How long a read record is kept: `hold` keeps it out of deletion as evidence. */
 export type RetentionClass = 'nonhit' | 'hit' | 'hold';
 
-/** The retention tag of a read record (DESIGN.md `retention`). */
+/** The retention tag of a read record (docs/contracts.md "Record"). */
 export interface Retention {
   /** Name of the agency policy applied. */
   policy: string;
@@ -262,7 +262,7 @@ export interface Retention {
 }
 
 /**
- * One record per read (DESIGN.md "Record"): the read with its id and epoch-ms `ts`, whether it
+ * One record per read (docs/contracts.md "Record"): the read with its id and epoch-ms `ts`, whether it
  * hit, the ids of its alerts, and its retention tag. Published on `<prefix>.records.<class>.<policy>`.
  */
 export interface ReadRecord extends Omit<PlateRead, 'id' | 'ts'> {

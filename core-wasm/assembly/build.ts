@@ -16,10 +16,11 @@ import {
   H_FZ_POSTINGS, H_MAX_DIST, H_MISMATCH_MATCH, H_OFF_CLASSMAP, H_SIZE, H_UNIQUE_KEYS,
   H_DUPLICATES, H_FZ_ENTRIES, H_FZ_UNIQUE, H_FZ_FILTER_WORDS, H_OFF_FZ_FILTER,
 } from './snapshot';
+import { QUERY_LEN, QUERY_RECORD, QUERY_STATE, QUERY_TAG, QUERY_TIERS } from './layout';
 
-// Entry staging record, 32 bytes (same shape as a read record):
+// Entry staging record, 32 bytes (a query record, layout.ts):
 //   0..23 raw plate bytes | 24 length | 25 tier mask | 26 state u16 | 28 list id u32
-export const ENTRY_RECORD: usize = 32;
+export const ENTRY_RECORD: usize = QUERY_RECORD;
 
 let cap: u32 = 0;
 let added: u32 = 0;
@@ -50,16 +51,16 @@ export function addEntries(input: usize, count: u32, status: usize): u32 {
   let i: u32 = 0;
   for (; i < count && added < cap; i++) {
     const rec = input + <usize>i * ENTRY_RECORD;
-    let st = normalize(rec, <i32>load<u8>(rec + 24));
+    let st = normalize(rec, <i32>load<u8>(rec + QUERY_LEN));
     const at = <usize>added;
     store<u64>(tKey + (at << 3), 0);
     store<u8>(tTiers + at, 0);
     if (st == STATUS_OK && isJunk(outKey)) st = STATUS_JUNK;
     if (st == STATUS_OK) {
       store<u64>(tKey + (at << 3), outKey);
-      store<u8>(tTiers + at, load<u8>(rec + 25));
-      store<u16>(tState + (at << 1), load<u16>(rec + 26));
-      store<u32>(tList + (at << 2), load<u32>(rec + 28));
+      store<u8>(tTiers + at, load<u8>(rec + QUERY_TIERS));
+      store<u16>(tState + (at << 1), load<u16>(rec + QUERY_STATE));
+      store<u32>(tList + (at << 2), load<u32>(rec + QUERY_TAG));
     }
     store<u8>(status + <usize>i, st);
     added++;

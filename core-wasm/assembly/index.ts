@@ -57,8 +57,10 @@ export function entryKeys(): usize {
 
 // Partial-plate patterns (patterns.ts): a fragment index over glob programs, matched with
 // the same query and result records as matchBatch (tier 8 = partial).
-export { beginPatterns, addPatterns, finishPatterns, attachPatterns, patternsSize, matchPatterns } from './patterns';
-import { patResumeAt as _patResumeAt, patOverflow as _patOverflow, patVerified as _patVerified } from './patterns';
+export { beginPatterns, addPatterns, finishPatterns } from './patterns-build';
+export { attachPatterns, patternsSize } from './patterns';
+export { matchPatterns } from './patterns-match';
+import { patResumeAt as _patResumeAt, patOverflow as _patOverflow, patVerified as _patVerified } from './patterns-match';
 
 /** Index of the first query not (fully) processed by the last matchPatterns call. */
 export function getPatternResumeAt(): u32 {
@@ -79,3 +81,17 @@ export function getPatternVerified(): u64 {
 // reads' query records, write the records of reads that hit nothing as JSON.
 export { scanTask, packQueries } from './reads';
 export { writeRecords } from './records';
+
+// The layout of every record the host reads or writes, exported as globals: the host checks
+// its copy (matcher/core/layout.ts) against them when it instantiates the module.
+export {
+  QUERY_RECORD, RAW_PLATE_CAPACITY, QUERY_LEN, QUERY_TIERS, QUERY_STATE, QUERY_TAG,
+  RESULT_RECORD, RESULT_QUERY, RESULT_ENTRY, RESULT_TIER, RESULT_DIST, RESULT_FLAGS, RESULT_POSITION, FLAG_STATE_MISMATCH,
+} from './layout';
+export { STATUS_OK, STATUS_EMPTY, STATUS_TOO_LONG, STATUS_INVALID_CHAR, STATUS_JUNK } from './codec';
+export { TIER_EXACT, TIER_OCR, TIER_FUZZY } from './snapshot';
+export { TIER_PARTIAL } from './patterns';
+export {
+  MSG_RECORD, ITEM_RECORD, I_START, I_END, I_FLAGS, I_PLATE, I_AGENCY, I_PLATE_LEN, I_AGENCY_LEN, I_TS, I_STATE, I_INDEX, I_MSG,
+  STATE_PAIRS, F_FAST, F_TS_MISSING, F_AGENCY, F_ID_MISSING, F_DEEP, M_OK, M_MALFORMED, M_OTHER,
+} from './reads';

@@ -26,10 +26,10 @@ import {
   entryOrig, tabBits, tab, bloom, bloomBlocks, bloomK, fzBits, fzTab, fzPost, fzFilter, fzFilterWords, maxDist,
   mismatchMatch,
 } from './snapshot';
-
-export const QUERY_RECORD: usize = 32;
-export const RESULT_RECORD: usize = 16;
-export const FLAG_STATE_MISMATCH: u8 = 1;
+import {
+  FLAG_STATE_MISMATCH, QUERY_LEN, QUERY_RECORD, QUERY_STATE, RESULT_DIST, RESULT_ENTRY, RESULT_FLAGS,
+  RESULT_POSITION, RESULT_QUERY, RESULT_RECORD, RESULT_TIER,
+} from './layout';
 
 /** Index of the first query not (fully) processed by the last matchBatch call. */
 export let resumeAt: u32 = 0;
@@ -50,12 +50,12 @@ let outCount: u32 = 0;
 function emit(q: u32, pos: u32, tier: u8, dist: u8, flags: u8): bool {
   if (outCount >= outCap) return false;
   const r = outPtr + <usize>outCount * RESULT_RECORD;
-  store<u32>(r, q);
-  store<u32>(r, load<u32>(entryOrig + (<usize>pos << 2)), 4);
-  store<u8>(r, tier, 8);
-  store<u8>(r, dist, 9);
-  store<u8>(r, flags, 10);
-  store<u32>(r, pos, 12);
+  store<u32>(r + RESULT_QUERY, q);
+  store<u32>(r + RESULT_ENTRY, load<u32>(entryOrig + (<usize>pos << 2)));
+  store<u8>(r + RESULT_TIER, tier);
+  store<u8>(r + RESULT_DIST, dist);
+  store<u8>(r + RESULT_FLAGS, flags);
+  store<u32>(r + RESULT_POSITION, pos);
   outCount++;
   return true;
 }
@@ -278,7 +278,7 @@ export function matchBatch(input: usize, n: u32, start: u32, status: usize, out:
   if (nEntries == 0) {
     for (let q = start; q < n; q++) {
       const rec = input + <usize>q * QUERY_RECORD;
-      store<u8>(status + <usize>q, normalize(rec, <i32>load<u8>(rec + 24)));
+      store<u8>(status + <usize>q, normalize(rec, <i32>load<u8>(rec + QUERY_LEN)));
     }
     return 0;
   }
@@ -289,7 +289,7 @@ export function matchBatch(input: usize, n: u32, start: u32, status: usize, out:
     let touch: u64 = 0;
     for (let g = 0; g < gn; g++) {
       const rec = input + <usize>(g0 + <u32>g) * QUERY_RECORD;
-      const st = normalize(rec, <i32>load<u8>(rec + 24));
+      const st = normalize(rec, <i32>load<u8>(rec + QUERY_LEN));
       store<u8>(status + <usize>(g0 + <u32>g), st);
       store<u8>(Q_STATUS + <usize>g, st);
       if (st != STATUS_OK) continue;
@@ -328,7 +328,7 @@ export function matchBatch(input: usize, n: u32, start: u32, status: usize, out:
       const q = g0 + <u32>g;
       const key = load<u64>(Q_KEY + (<usize>g << 3));
       const ck = load<u64>(Q_CK + (<usize>g << 3));
-      const rs = load<u16>(input + <usize>q * QUERY_RECORD + 26);
+      const rs = load<u16>(input + <usize>q * QUERY_RECORD + QUERY_STATE);
       const mark = outCount;
       let ok = load<u8>(Q_EXACT + <usize>g) == 0 || exactEmit(q, key, ck, rs);
       if (ok && fuzzy) ok = fuzzyEmit(g, q, key, ck, load<i32>(Q_LEN + (<usize>g << 2)), rs);

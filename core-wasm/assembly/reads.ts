@@ -6,10 +6,15 @@
 //
 // A read this code is not sure to treat exactly as msgpackr + JSON.stringify would (non-ASCII
 // or binary or extension values, duplicate or non-string keys, a `ts` that is not a number,
-// `candidates`, an unusual state, ...) is left to the host's object path. Writing the records
-// is records.ts; reading msgpack values, msgpack.ts.
+// `candidates`, an unusual state, ...) is left to the host's object path, and so is a read
+// that breaks an input bound (docs/wire-format.md "Input bounds": an agency or cameraId too
+// long or with characters a subject must not hold, a `ts` outside the window the host passes
+// per batch, values nested too deep, ...): the host rejects it with its code. Writing the
+// records is records.ts; walking msgpack values, skip.ts; reading them, msgpack.ts.
 
-import { be16, be32, isAscii, isNumber, numberAt, strHead, strLen } from './msgpack';
+import { be16, be32, isNumber, numberAt, strHead, strLen } from './msgpack';
+import { beginItem, beginMessage, checkKey, isDeep, isUnsupported, MAX_KEYS, sawExtension, skip } from './skip';
+import { QUERY_LEN, QUERY_RECORD, QUERY_STATE, RAW_PLATE_CAPACITY } from './layout';
 
 /** Bytes of a message record: +0 i32 status, +4 u32 first item, +8 u32 items, +12 u32 single. */
 export const MSG_RECORD: u32 = 16;
@@ -31,6 +36,8 @@ export const I_TS = 24;
 export const I_STATE = 32; // u16: 0 none, 1 + 26 * a + b for a two-letter state
 export const I_INDEX = 34; // u16: position of the read in its message
 export const I_MSG = 36; // u32: its message
+/** Entries of packQueries' state table: u16 codes by I_STATE letter pair (0 none, 1 + 26 * a + b). */
+export const STATE_PAIRS: u32 = 1 + 26 * 26;
 
 /** The read is taken by this fast path. */
 export const F_FAST: u32 = 1;
@@ -40,6 +47,8 @@ export const F_TS_MISSING: u32 = 2;
 export const F_ID_MISSING: u32 = 8;
 /** The read has an `agency` string. */
 export const F_AGENCY: u32 = 4;
+/** The item nests deeper than skip.ts MAX_NESTING: the host rejects it (TOO_DEEP) without decoding it. */
+export const F_DEEP: u32 = 16;
 
 /** Message status: scanned. */
 export const M_OK: i32 = 0;
@@ -48,120 +57,21 @@ export const M_MALFORMED: i32 = -1;
 /** Not a map or an array at the top: the host decides. */
 export const M_OTHER: i32 = -2;
 
-const MAX_DEPTH: i32 = 32;
-const MAX_KEYS: i32 = 32;
-const RAW_PLATE_CAPACITY: u32 = 24;
+/** Longest agency (it names the alert subject) and cameraId, in bytes (bounds.ts has the same). */
+const MAX_AGENCY_BYTES: u32 = 64;
+const MAX_CAMERA_ID_BYTES: u32 = 128;
 
-// Key offsets and lengths of the maps being scanned, per depth (duplicate-key check).
-const keyStarts = memory.data(MAX_DEPTH * MAX_KEYS * 4);
-const keyLengths = memory.data(MAX_DEPTH * MAX_KEYS * 4);
+// The accepted `ts` window of the batch being scanned (epoch ms, both ends included).
+let tsMin: f64 = 0;
+let tsMax: f64 = 0;
 
-let unsupported = false;
-
-function sameBytes(a: usize, b: usize, n: u32): bool {
-  for (let i: u32 = 0; i < n; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
+/** The n bytes at s are printable ASCII (no control character, no DEL). */
+function printable(s: usize, n: u32): bool {
+  for (let i: u32 = 0; i < n; i++) {
+    const c = load<u8>(s + i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
   return true;
-}
-
-function isProto(s: usize, n: u32): bool {
-  // "__proto__": msgpackr renames it; left to the host.
-  if (n != 9) return false;
-  return load<u64>(s) == 0x5f6f746f72705f5f && load<u8>(s + 8) == 0x5f;
-}
-
-/** Checks the key at p (of map level `depth`, index k); returns where its value starts, 0 when malformed. */
-function checkKey(p: usize, end: usize, depth: i32, k: i32): usize {
-  const len = strLen(p);
-  if (len < 0) {
-    unsupported = true;
-    return skip(p, end, depth + 1);
-  }
-  const s = p + strHead(load<u8>(p));
-  const v = s + <usize>len;
-  if (v > end) return 0;
-  if (!isAscii(s, v) || isProto(s, <u32>len)) unsupported = true;
-  if (k < MAX_KEYS) {
-    const base = (depth * MAX_KEYS) << 2;
-    for (let j = 0; j < k; j++) {
-      if (load<u32>(keyLengths + base + (j << 2)) == <u32>len && sameBytes(load<u32>(keyStarts + base + (j << 2)), s, <u32>len)) unsupported = true;
-    }
-    store<u32>(keyStarts + base + (k << 2), <u32>s);
-    store<u32>(keyLengths + base + (k << 2), <u32>len);
-  }
-  return v;
-}
-
-function skipMap(p: usize, end: usize, n: u32, depth: i32): usize {
-  if (n > <u32>MAX_KEYS) unsupported = true;
-  for (let k: u32 = 0; k < n; k++) {
-    if (p >= end) return 0;
-    p = checkKey(p, end, depth, <i32>k);
-    if (p == 0) return 0;
-    p = skip(p, end, depth + 1);
-    if (p == 0) return 0;
-  }
-  return p;
-}
-
-function skipArray(p: usize, end: usize, n: u32, depth: i32): usize {
-  for (let k: u32 = 0; k < n; k++) {
-    if (p >= end) return 0;
-    p = skip(p, end, depth + 1);
-    if (p == 0) return 0;
-  }
-  return p;
-}
-
-@inline function over(p: usize, h: usize, n: usize, end: usize): usize {
-  const e = p + h + n;
-  return e > end ? 0 : e;
-}
-
-/** End of the value at p (0 when malformed or past end); sets `unsupported` for values left to the host. */
-function skip(p: usize, end: usize, depth: i32): usize {
-  if (p >= end) return 0;
-  if (depth >= MAX_DEPTH) unsupported = true;
-  const b = <u32>load<u8>(p);
-  if (b <= 0x7f || b >= 0xe0) return p + 1;
-  if (b <= 0x8f) return depth >= MAX_DEPTH ? 0 : skipMap(p + 1, end, b & 0x0f, depth);
-  if (b <= 0x9f) return depth >= MAX_DEPTH ? 0 : skipArray(p + 1, end, b & 0x0f, depth);
-  if (b <= 0xbf) {
-    const e = over(p, 1, b & 0x1f, end);
-    if (e != 0 && !isAscii(p + 1, e)) unsupported = true;
-    return e;
-  }
-  switch (b) {
-    case 0xc0: case 0xc2: case 0xc3: return p + 1;
-    case 0xc4: unsupported = true; return p + 1 < end ? over(p, 2, load<u8>(p + 1), end) : 0;
-    case 0xc5: unsupported = true; return p + 2 < end ? over(p, 3, be16(p + 1), end) : 0;
-    case 0xc6: unsupported = true; return p + 4 < end ? over(p, 5, be32(p + 1), end) : 0;
-    case 0xc7: unsupported = true; return p + 1 < end ? over(p, 3, load<u8>(p + 1), end) : 0;
-    case 0xc8: unsupported = true; return p + 2 < end ? over(p, 4, be16(p + 1), end) : 0;
-    case 0xc9: unsupported = true; return p + 4 < end ? over(p, 6, be32(p + 1), end) : 0;
-    case 0xca: return over(p, 1, 4, end);
-    case 0xcb: return over(p, 1, 8, end);
-    case 0xcc: case 0xd0: return over(p, 1, 1, end);
-    case 0xcd: case 0xd1: return over(p, 1, 2, end);
-    case 0xce: case 0xd2: return over(p, 1, 4, end);
-    case 0xcf: case 0xd3: return over(p, 1, 8, end);
-    case 0xd4: unsupported = true; return over(p, 2, 1, end);
-    case 0xd5: unsupported = true; return over(p, 2, 2, end);
-    case 0xd6: unsupported = true; return over(p, 2, 4, end);
-    case 0xd7: unsupported = true; return over(p, 2, 8, end);
-    case 0xd8: unsupported = true; return over(p, 2, 16, end);
-    case 0xd9: case 0xda: case 0xdb: {
-      const h = strHead(b);
-      if (p + h > end) return 0;
-      const e = over(p, h, <usize>strLen(p), end);
-      if (e != 0 && !isAscii(p + h, e)) unsupported = true;
-      return e;
-    }
-    case 0xdc: return p + 2 < end && depth < MAX_DEPTH ? skipArray(p + 3, end, be16(p + 1), depth) : 0;
-    case 0xdd: return p + 4 < end && depth < MAX_DEPTH ? skipArray(p + 5, end, be32(p + 1), depth) : 0;
-    case 0xde: return p + 2 < end && depth < MAX_DEPTH ? skipMap(p + 3, end, be16(p + 1), depth) : 0;
-    case 0xdf: return p + 4 < end && depth < MAX_DEPTH ? skipMap(p + 5, end, be32(p + 1), depth) : 0;
-    default: return 0; // 0xc1
-  }
 }
 
 // Field names by length and bytes.
@@ -174,6 +84,7 @@ const FIELD_AGENCY = 5;
 const FIELD_CONFIDENCE = 6;
 const FIELD_CANDIDATES = 7;
 const FIELD_RESERVED = 8;
+const FIELD_CAMERA = 9;
 
 function fieldOf(s: usize, n: u32): i32 {
   const c = <u32>load<u8>(s);
@@ -192,7 +103,12 @@ function fieldOf(s: usize, n: u32): i32 {
       return FIELD_OTHER;
     }
     case 6: return c == 0x61 && load<u32>(s + 1) == 0x636e6567 && load<u8>(s + 5) == 0x79 ? FIELD_AGENCY : FIELD_OTHER; // a-genc-y
-    case 8: return load<u64>(s) == 0x7364497472656c61 ? FIELD_RESERVED : FIELD_OTHER; // alertIds
+    case 8: {
+      const w = load<u64>(s);
+      if (w == 0x7364497472656c61) return FIELD_RESERVED; // alertIds
+      if (w == 0x64496172656d6163) return FIELD_CAMERA; // cameraId
+      return FIELD_OTHER;
+    }
     case 9: return load<u64>(s) == 0x6f69746e65746572 && load<u8>(s + 8) == 0x6e ? FIELD_RESERVED : FIELD_OTHER; // retention
     case 10: {
       const w = load<u64>(s);
@@ -214,7 +130,7 @@ function fieldOf(s: usize, n: u32): i32 {
  * end, 0 when malformed.
  */
 function scanRead(p: usize, end: usize, depth: i32, rec: usize): usize {
-  unsupported = false;
+  beginItem(depth);
   const start = p;
   const b = <u32>load<u8>(p);
   let n: u32;
@@ -228,7 +144,7 @@ function scanRead(p: usize, end: usize, depth: i32, rec: usize): usize {
     const e = skip(p, end, depth);
     store<u32>(rec + I_START, <u32>start);
     store<u32>(rec + I_END, <u32>e);
-    store<u32>(rec + I_FLAGS, 0);
+    store<u32>(rec + I_FLAGS, isDeep() ? F_DEEP : 0);
     return e;
   }
   let slow = n > <u32>MAX_KEYS;
@@ -249,7 +165,7 @@ function scanRead(p: usize, end: usize, depth: i32, rec: usize): usize {
     if (v == 0) return 0;
     const next = skip(v, end, depth + 1);
     if (next == 0) return 0;
-    if (!slow && !unsupported && len >= 0) {
+    if (!slow && !isUnsupported() && len >= 0) {
       const field = fieldOf(v - <usize>len, <u32>len);
       const vb = <u32>load<u8>(v);
       switch (field) {
@@ -275,8 +191,9 @@ function scanRead(p: usize, end: usize, depth: i32, rec: usize): usize {
           break;
         }
         case FIELD_AGENCY: {
+          // It names the alert subject: short, printable ASCII (else the host rejects it).
           const al = strLen(v);
-          if (al < 0 || al > 0xffff) slow = true;
+          if (al < 0 || <u32>al > MAX_AGENCY_BYTES || !printable(v + strHead(vb), <u32>al)) slow = true;
           else {
             agency = v + strHead(vb);
             agencyLen = <u32>al;
@@ -288,11 +205,17 @@ function scanRead(p: usize, end: usize, depth: i32, rec: usize): usize {
           if (strLen(v) <= 0) slow = true;
           hasId = true;
           break;
+        case FIELD_CAMERA: {
+          const cl = strLen(v);
+          if (cl < 0 || <u32>cl > MAX_CAMERA_ID_BYTES || !printable(v + strHead(vb), <u32>cl)) slow = true;
+          break;
+        }
         case FIELD_TS:
           if (!isNumber(vb)) slow = true;
           else {
             ts = numberAt(v);
-            if (!isFinite(ts)) slow = true;
+            // Outside the window (NaN included): the host rejects it as BAD_TS.
+            if (!(ts >= tsMin && ts <= tsMax)) slow = true;
             hasTs = true;
           }
           break;
@@ -313,8 +236,8 @@ function scanRead(p: usize, end: usize, depth: i32, rec: usize): usize {
     }
     p = next;
   }
-  let flags: u32 = 0;
-  if (!slow && !unsupported && hasPlate) {
+  let flags: u32 = isDeep() ? F_DEEP : 0;
+  if (!slow && !isUnsupported() && hasPlate) {
     flags = F_FAST | (hasTs ? 0 : F_TS_MISSING) | (hasAgency ? F_AGENCY : 0) | (hasId ? 0 : F_ID_MISSING);
   }
   store<u32>(rec + I_START, <u32>start);
@@ -331,10 +254,13 @@ function scanRead(p: usize, end: usize, depth: i32, rec: usize): usize {
 
 /**
  * Scans `n` messages of the buffer at `buf` (message i is [offsets[i], offsets[i + 1]))
- * into message records at `msgs` and item records at `items` (at most `cap`). Returns the
- * items written, or -1 when `cap` is too small (the host grows the region and calls again).
+ * into message records at `msgs` and item records at `items` (at most `cap`). A read whose
+ * numeric `ts` is outside [minTs, maxTs] is left to the host. Returns the items written, or
+ * -1 when `cap` is too small (the host grows the region and calls again).
  */
-export function scanTask(buf: usize, offsets: usize, n: u32, msgs: usize, items: usize, cap: u32): i32 {
+export function scanTask(buf: usize, offsets: usize, n: u32, msgs: usize, items: usize, cap: u32, minTs: f64, maxTs: f64): i32 {
+  tsMin = minTs;
+  tsMax = maxTs;
   let count: u32 = 0;
   for (let m: u32 = 0; m < n; m++) {
     const from = buf + load<u32>(offsets + (m << 2));
@@ -374,6 +300,7 @@ export function scanTask(buf: usize, offsets: usize, n: u32, msgs: usize, items:
     }
     if (count + k > cap) return -1;
     let ok = true;
+    beginMessage();
     for (let i: u32 = 0; i < k; i++) {
       const rec = items + (count + i) * ITEM_RECORD;
       const e = scanRead(p, to, single ? 0 : 1, rec);
@@ -385,7 +312,8 @@ export function scanTask(buf: usize, offsets: usize, n: u32, msgs: usize, items:
       store<u32>(rec + I_MSG, m);
       p = e;
     }
-    if (!ok || p != to) {
+    // A message with an extension anywhere is decoded whole by the host (skip.ts `extension`).
+    if (!ok || p != to || sawExtension()) {
       store<i32>(mr, M_MALFORMED);
       continue;
     }
@@ -404,11 +332,11 @@ export function scanTask(buf: usize, offsets: usize, n: u32, msgs: usize, items:
 export function packQueries(items: usize, list: usize, n: u32, states: usize, queries: usize): void {
   for (let i: u32 = 0; i < n; i++) {
     const rec = items + load<u32>(list + (i << 2)) * ITEM_RECORD;
-    const q = queries + (i << 5);
+    const q = queries + <usize>i * QUERY_RECORD;
     const plate = <usize>load<u32>(rec + I_PLATE);
     const len = <u32>load<u16>(rec + I_PLATE_LEN);
     memory.copy(q, plate, len);
-    store<u8>(q + 24, <u8>len);
-    store<u16>(q + 26, load<u16>(states + ((<usize>load<u16>(rec + I_STATE)) << 1)));
+    store<u8>(q + QUERY_LEN, <u8>len);
+    store<u16>(q + QUERY_STATE, load<u16>(states + ((<usize>load<u16>(rec + I_STATE)) << 1)));
   }
 }

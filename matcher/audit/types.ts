@@ -8,7 +8,8 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /**
  * Audited operator actions. `hotlist.refused` is a hotlist file or entry refused at load (for
  * example a forbidden list type); `purpose.refused` is any other action refused by a purpose
- * rule. `log.created` is written by the log itself as its first line.
+ * rule; `live.*` are live changes a service applied from the bucket, or refused
+ * (`live.refused`). `log.created` is written by the log itself as its first line.
  */
 export const AUDIT_ACTIONS = [
   'hotlist.load',
@@ -22,6 +23,14 @@ export const AUDIT_ACTIONS = [
   'search',
   'export',
   'purpose.refused',
+  // Live changes a service applied from the key-value bucket (matcher/service/live-audit.ts);
+  // the actor is the writer named by the change's Platesieve-Actor header.
+  'live.add',
+  'live.remove',
+  'live.cancel',
+  'live.cancel.lift',
+  // A live change the service did not apply: no (valid) writer identity, or malformed.
+  'live.refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -6,15 +6,17 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { createMatcher } from '../index.js';
 import { HotlistFileError, OptionsError } from '../errors.js';
 import {
-  DEFAULT_MAX_INVALID_FRACTION, HOTLIST_LAYOUTS, loadHotlistFile, type ColumnMapping, type HotlistFormat,
-  type HotlistLayoutName, type HotlistLoadResult, type LoadHotlistOptions,
+  loadHotlistFile, type HotlistFormat, type HotlistLayoutName, type HotlistLoadResult, type LoadHotlistOptions,
 } from '../hotlist/index.js';
 import type { HotlistEntry, MatcherStats } from '../types.js';
 import { UsageError } from './errors.js';
+import {
+  addExtractOptions, addRowOptions, explainHotlistError, extractLoadOptions, timeArg, warningLine, type ExtractFlags, type RowFlags,
+} from './hotlist-options.js';
 import type { CommandIo } from './match.js';
 import { CappedReporter } from './report.js';
 
@@ -31,16 +33,8 @@ export class HotlistCheckFailed extends Error {
 }
 
 /** Load options of both subcommands, as commander hands them over. */
-interface LoadOpts {
+interface LoadOpts extends ExtractFlags, RowFlags {
   format?: HotlistFormat;
-  layout?: HotlistLayoutName;
-  delimiter?: string;
-  columns?: ColumnMapping;
-  header?: boolean;
-  codes?: Record<string, string>;
-  defaultList?: string;
-  defaultSource?: string;
-  maxInvalid: number;
   now?: number;
   json?: boolean;
 }
@@ -49,51 +43,11 @@ interface ValidateOpts extends LoadOpts {
   all?: boolean;
 }
 
-function fraction(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a number from 0 to 1.');
-  return n;
-}
-
-function timeArg(value: string): number {
-  const ms = /^\d+$/.test(value.trim()) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new InvalidArgumentError('expected an ISO 8601 time or epoch milliseconds.');
-  return ms;
-}
-
-function jsonObject<T>(what: string): (value: string) => T {
-  return (value) => {
-    let v: unknown;
-    try {
-      v = JSON.parse(value);
-    } catch {
-      throw new InvalidArgumentError(`expected a JSON object (${what}).`);
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidArgumentError(`expected a JSON object (${what}).`);
-    return v as T;
-  };
-}
-
-function delimiterArg(value: string): string {
-  const named: Record<string, string> = { tab: '\t', pipe: '|', comma: ',', semicolon: ';' };
-  const d = named[value.toLowerCase()] ?? (value === '\\t' ? '\t' : value);
-  if (d.length !== 1) throw new InvalidArgumentError('expected one character, or tab, pipe, comma, semicolon.');
-  return d;
-}
-
 function addLoadOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .argument('<file>', 'hotlist file')
-    .addOption(new Option('--format <format>', 'file format (default: from the layout, else the extension, else sniffed)').choices(['csv', 'ndjson', 'delimited', 'ncic-fixed']))
-    .addOption(new Option('--layout <layout>', 'a built-in extract layout (see docs/hotlists.md)').choices(Object.keys(HOTLIST_LAYOUTS)))
-    .option('--delimiter <char>', 'field delimiter of a delimited file: one character, or tab, pipe, comma, semicolon', delimiterArg)
-    .option('--columns <json>', 'column mapping as JSON: {"plate":0,"state":1} (positions or header names), {"plate":{"start":27,"end":37}} (fixed width)', jsonObject<ColumnMapping>('field to column'))
-    .option('--header', 'the first row of a delimited file names the columns')
-    .option('--no-header', 'the first row of a delimited file is data')
-    .option('--codes <json>', 'extra file / reason codes as JSON: {"Q":"LOCAL_BOLO"}', jsonObject<Record<string, string>>('code to list type'))
-    .option('--default-list <list>', 'list type of rows that name none (default: such rows are rejected)')
-    .option('--default-source <source>', 'source of rows that name none')
-    .option('--max-invalid <fraction>', 'refuse the file with more than this fraction of invalid rows, 0 to 1', fraction, DEFAULT_MAX_INVALID_FRACTION)
+    .addOption(new Option('--format <format>', 'file format (default: from the layout, else the extension, else sniffed; delimited with --delimiter or --columns)').choices(['csv', 'ndjson', 'delimited', 'ncic-fixed']));
+  return addRowOptions(addExtractOptions(cmd))
     .option('--now <time>', 'judge expiry as of this time, ISO 8601 or epoch ms (default: now)', timeArg)
     .option('--json', 'print one JSON object instead of text');
 }
@@ -136,19 +90,7 @@ function progressBar(io: CommandIo, file: string, size: number): { onProgress?: 
 async function load(file: string, opts: LoadOpts, io: CommandIo): Promise<{ result?: HotlistLoadResult; refused?: string; now: number }> {
   const size = await checkReadable(file);
   const now = opts.now ?? Date.now();
-  const options: LoadHotlistOptions = {
-    maxInvalidFraction: opts.maxInvalid,
-    defaultList: opts.defaultList,
-    defaultSource: opts.defaultSource,
-    format: opts.format,
-    layout: opts.layout,
-    delimiter: opts.delimiter,
-    columns: opts.columns,
-    hasHeader: opts.header,
-    codes: opts.codes,
-    now,
-    throwOnRefusal: false,
-  };
+  const options: LoadHotlistOptions = { ...extractLoadOptions(opts, opts.format), now, throwOnRefusal: false };
   const bar = progressBar(io, file, size);
   options.onProgress = bar.onProgress;
   try {
@@ -156,7 +98,7 @@ async function load(file: string, opts: LoadOpts, io: CommandIo): Promise<{ resu
     return { result, refused: result.refusal === undefined ? undefined : `${file}: ${result.refusal}`, now };
   } catch (err) {
     if (err instanceof OptionsError) throw new UsageError(err.message, { cause: err });
-    if (err instanceof HotlistFileError) return { refused: err.message, now };
+    if (err instanceof HotlistFileError) return { refused: explainHotlistError(err), now };
     throw err;
   } finally {
     bar.stop();
@@ -204,6 +146,11 @@ export interface ValidateReport {
   junk: number;
   expired: number;
   rejectedRows: Array<{ line: number; code: string; reason: string }>;
+  /** Loaded entries that look wrong (unknown list type, state not a two-letter code). */
+  warnings: number;
+  warningsByCode: Record<string, number>;
+  /** The first 1000 warnings (`MAX_KEPT_WARNINGS`). */
+  warningRows: Array<{ line: number; code: string; reason: string }>;
 }
 
 async function runValidate(file: string, opts: ValidateOpts, io: CommandIo): Promise<void> {
@@ -223,6 +170,9 @@ async function runValidate(file: string, opts: ValidateOpts, io: CommandIo): Pro
     junk: result?.junk ?? 0,
     expired: result?.expired ?? 0,
     rejectedRows: (result?.rejected ?? []).map((r) => ({ line: r.line, code: r.code, reason: r.reason })),
+    warnings: result?.warningCount ?? 0,
+    warningsByCode: result === undefined ? {} : countBy(result.warnings, (w) => w.code),
+    warningRows: (result?.warnings ?? []).map((w) => ({ line: w.line, code: w.code, reason: w.reason })),
   };
   if (opts.json === true) {
     io.stdout.write(`${JSON.stringify(report)}\n`);
@@ -230,6 +180,9 @@ async function runValidate(file: string, opts: ValidateOpts, io: CommandIo): Pro
     const rows = new CappedReporter(io.stdout, 'rejected rows (--all prints every one)', false, opts.all === true ? Infinity : undefined);
     for (const r of result?.rejected ?? []) rows.line(`${file}:${r.line}: ${r.code} ${r.reason}`);
     rows.finish();
+    const warned = new CappedReporter(io.stdout, 'warnings (--all prints every one)', false, opts.all === true ? Infinity : undefined);
+    for (const w of result?.warnings ?? []) warned.line(warningLine(w));
+    warned.finish();
     const what = result === undefined ? '' : ` (${result.format}${result.layout === undefined ? '' : `, layout ${result.layout}`})`;
     const why = refused?.replace(`${file}: `, '').replace(/^refused: /, '');
     let text = why === undefined ? `${file}: accepted${what}\n` : `${file}: REFUSED${what}: ${why}\n`;
@@ -239,7 +192,8 @@ async function runValidate(file: string, opts: ValidateOpts, io: CommandIo): Pro
         `  valid      ${report.entries} entries${report.duplicates > 0 ? ` (${report.duplicates} duplicates, merged when the matcher builds)` : ''}\n` +
         `  rejected   ${report.rejected}${report.rejected > 0 ? `: ${byCodeText(report.rejectedByCode)}` : ''}\n` +
         `  junk       ${report.junk}\n` +
-        `  expired    ${report.expired}\n`;
+        `  expired    ${report.expired}\n` +
+        `  warnings   ${report.warnings}${report.warnings > 0 ? `: ${byCodeText(report.warningsByCode)}` : ''}\n`;
     }
     io.stdout.write(text);
   }
@@ -258,6 +212,8 @@ export interface StatsReport {
   rejected: number;
   junk: number;
   expired: number;
+  /** Loaded entries that look wrong; `hotlist validate` lists them. */
+  warnings: number;
   expiringWithin24h: number;
   byList: Record<string, number>;
   bySource: Record<string, number>;
@@ -292,6 +248,7 @@ function statsOf(file: string, result: HotlistLoadResult, refused: string | unde
     rejected: result.rejected.length,
     junk: result.junk,
     expired: result.expired,
+    warnings: result.warningCount,
     expiringWithin24h: expiring,
     byList: countBy(entries, (e) => e.list),
     bySource: countBy(entries, (e) => e.source ?? '(none)'),
@@ -321,7 +278,8 @@ function table(title: string, counts: Record<string, number>): string {
 function formatStats(r: StatsReport): string {
   let text = `${r.file}: ${r.entries} entries from ${r.rows} rows (${r.format}${r.layout === undefined ? '' : `, layout ${r.layout}`})` +
     `${r.accepted ? '' : `, REFUSED: ${r.refusal}`}\n` +
-    `  rejected ${r.rejected}, junk ${r.junk}, expired ${r.expired}, expiring within 24 h ${r.expiringWithin24h}\n` +
+    `  rejected ${r.rejected}, junk ${r.junk}, expired ${r.expired}, expiring within 24 h ${r.expiringWithin24h}` +
+    `${r.warnings > 0 ? `, ${r.warnings} warnings (hotlist validate lists them)` : ''}\n` +
     `  entered ${r.oldestEntered ?? '?'} .. ${r.newestEntered ?? '?'}\n`;
   text += table('by list', r.byList) + table('by source', r.bySource) + table('by state', r.byState) +
     table('by plate length', r.byPlateLength) + table('by priority', r.byPriority);

@@ -26,7 +26,7 @@ export class InputDecodeError extends Error {
 function describe(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   if (v === null) return 'null';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  if (typeof v === 'object') return v.constructor?.name ?? 'an object';
   return typeof v;
 }
 

@@ -1,24 +1,32 @@
 /**
  * `platesieve hotlist add | cancel | remove | list`: live single-entry changes through the
  * JetStream key-value bucket every service instance follows (matcher/service/live.ts).
- * Every change, and every refusal, is written to the agency's audit log first.
+ * Every change, and every refusal, is written to the agency's audit log first, and every write
+ * names its author in the `Platesieve-Actor` header, without which the services refuse it. The
+ * author is the NATS identity the command connects with, or the OS user@host (actor.ts); a
+ * name typed with `--actor` is kept as a note (`statedActor`), never taken as the actor.
  */
 import { Command } from 'commander';
-import { connect, type KV, type NatsConnection } from 'nats';
+import type { JetStreamClient, KV, NatsConnection } from 'nats';
 import { createMatcher } from '../matcher.js';
 import { AuditLog } from '../audit/index.js';
 import { checkEntryPurpose } from '../policy/index.js';
-import { parseHotlistDate } from '../hotlist/index.js';
 import type { HotlistEntry, VehicleDescription } from '../types.js';
 import { CANCEL_PREFIX, ENTRY_PREFIX } from '../service/live.js';
+import { lapseTime } from '../service/expiry.js';
+import { deleteLive, putLive, type LiveAttribution } from '../service/live-write.js';
+import { changeAuthor, type ChangeAuthor } from './actor.js';
 import { UsageError } from './errors.js';
 import type { CommandIo } from './match.js';
+import { addNatsOptions, connectCli, NATS_SECRETS_HELP, type NatsCliOptions } from './nats-options.js';
 
-interface Common {
-  nats: string;
+interface Common extends NatsCliOptions {
+  /** The service's configuration file; only its `nats` section is read. */
+  config?: string;
   bucket: string;
   audit?: string;
-  actor: string;
+  /** A typed name: a note on the change, not its actor. */
+  actor?: string;
 }
 
 interface AddOpts extends Common {
@@ -43,20 +51,16 @@ interface AddOpts extends Common {
 const ID_RE = /^[-_A-Za-z0-9=]+$/;
 
 function common(cmd: Command): Command {
-  return cmd
-    .option('--nats <url>', 'NATS server', process.env.PLATESIEVE_NATS_URL ?? 'nats://127.0.0.1:4222')
+  // Same connection flags, environment and file as `platesieve serve` (nats-options.ts).
+  return addNatsOptions(cmd.option('--config <file>', "the service's configuration file (YAML or JSON): its nats section is used"))
+    .addHelpText('after', NATS_SECRETS_HELP)
     .option('--bucket <name>', 'key-value bucket the services follow (liveUpdates.bucket)', 'alpr-hotlist')
     .option('--audit <file>', 'audit log to append to (or PLATESIEVE_AUDIT_FILE); required for changes', process.env.PLATESIEVE_AUDIT_FILE)
-    .option('--actor <name>', 'who makes the change (unique user name)', process.env.PLATESIEVE_ACTOR ?? process.env.USER ?? '');
+    .option('--actor <name>', 'a name to note on the change (or PLATESIEVE_ACTOR); recorded as statedActor, never as the actor, which is the NATS identity or OS user@host', process.env.PLATESIEVE_ACTOR);
 }
 
 async function openBucket(opts: Common): Promise<{ nc: NatsConnection; kv: KV }> {
-  let nc: NatsConnection;
-  try {
-    nc = await connect({ servers: opts.nats, timeout: 5000 });
-  } catch (err) {
-    throw new UsageError(`cannot connect to NATS at ${opts.nats}: ${(err as Error).message}`);
-  }
+  const nc = await connectCli(opts, 'platesieve-hotlist');
   try {
     return { nc, kv: await nc.jetstream().views.kv(opts.bucket, { history: 10 }) };
   } catch (err) {
@@ -65,20 +69,25 @@ async function openBucket(opts: Common): Promise<{ nc: NatsConnection; kv: KV }>
   }
 }
 
-function requireAudit(opts: Common): { file: string; actor: string } {
+function requireAudit(opts: Common): { file: string; actor: string; author: ChangeAuthor } {
   if (opts.audit === undefined || opts.audit === '') throw new UsageError('--audit FILE (or PLATESIEVE_AUDIT_FILE) is required: every change is audited');
-  if (opts.actor.trim() === '') throw new UsageError('--actor NAME (or PLATESIEVE_ACTOR) is required: every change names who made it');
-  return { file: opts.audit, actor: opts.actor.trim() };
+  const author = changeAuthor(opts);
+  return { file: opts.audit, actor: author.identity.actor, author };
+}
+
+/** The headers of a write by `author` (live-write.ts). */
+function attribution(author: ChangeAuthor, extra: Omit<LiveAttribution, 'actor' | 'statedActor'> = {}): LiveAttribution {
+  return { actor: author.identity.actor, statedActor: author.statedActor, ...extra };
 }
 
 /** Runs a change with the audit log open and the bucket connected, closing both after. */
-async function change(opts: Common, fn: (audit: AuditLog, kv: KV) => Promise<void>): Promise<void> {
+async function change(opts: Common, fn: (audit: AuditLog, kv: KV, js: JetStreamClient, author: ChangeAuthor) => Promise<void>): Promise<void> {
   const who = requireAudit(opts);
   const audit = await AuditLog.open(who.file, { actor: who.actor });
   try {
     const { nc, kv } = await openBucket(opts);
     try {
-      await fn(audit, kv);
+      await fn(audit, kv, nc.jetstream(), who.author);
     } finally {
       await nc.close();
     }
@@ -91,7 +100,7 @@ function checkId(id: string): void {
   if (!ID_RE.test(id)) throw new UsageError(`--id ${JSON.stringify(id)}: use letters, digits, "-", "_" or "="`);
 }
 
-function entryOf(opts: AddOpts): HotlistEntry {
+function entryOf(opts: AddOpts, now = Date.now()): HotlistEntry {
   if ((opts.plate === undefined) === (opts.pattern === undefined)) throw new UsageError('give exactly one of --plate and --pattern');
   const entry: HotlistEntry = { id: opts.id, list: opts.list, source: opts.source };
   if (opts.plate !== undefined) entry.plate = opts.plate;
@@ -104,14 +113,17 @@ function entryOf(opts: AddOpts): HotlistEntry {
   }
   for (const key of ['case', 'enteredBy', 'purpose', 'notes'] as const) if (opts[key] !== undefined) entry[key] = opts[key];
   if (opts.expires !== undefined) {
-    const d = parseHotlistDate(opts.expires);
-    if (!d.ok) throw new UsageError(`--expires ${JSON.stringify(opts.expires)}: expected an ISO 8601 date`);
-    entry.expires = d.ms;
+    // A date-only value means "through that day", as in hotlist files (docs/hotlists.md).
+    const at = lapseTime(opts.expires);
+    if (at === null || at === undefined) throw new UsageError(`--expires ${JSON.stringify(opts.expires)}: expected an ISO 8601 date`);
+    // The service refuses it anyway; saying so here keeps a dead entry out of the bucket and the audit log.
+    if (at <= now) throw new UsageError(`--expires ${JSON.stringify(opts.expires)}: ${new Date(at).toISOString()} is already past; an entry must expire in the future`);
+    entry.expires = at;
   }
   const vehicle: VehicleDescription = {};
   for (const key of ['make', 'model', 'colour', 'type'] as const) if (opts[key] !== undefined) vehicle[key] = opts[key];
   if (Object.keys(vehicle).length > 0) entry.vehicle = vehicle;
-  entry.entered = Date.now();
+  entry.entered = now;
   return entry;
 }
 
@@ -127,7 +139,7 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
     .option('--case <number>', 'case number (required with --pattern)')
     .option('--entered-by <name>', 'officer entering it (required with --pattern)')
     .option('--purpose <code>', 'purpose code (required with --pattern; docs/audit.md)')
-    .option('--expires <date>', 'when the entry lapses, ISO 8601 (required with --pattern)')
+    .option('--expires <date>', 'when the entry lapses, ISO 8601, in the future; a date alone means through that day (required with --pattern)')
     .option('--make <make>').option('--model <model>').option('--colour <colour>').option('--type <type>', 'vehicle attributes')
     .option('--notes <text>')
     .action(async (opts: AddOpts) => {
@@ -141,7 +153,7 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
       try {
         const verdict = checkEntryPurpose({ list: entry.list, notes: entry.notes, purpose: entry.purpose, case: entry.case });
         if (!verdict.ok) {
-          await audit.refused({ action, purpose: entry.purpose, case: entry.case, subject }, verdict);
+          await audit.refused({ action, purpose: entry.purpose, case: entry.case, subject, details: who.author.details }, verdict);
           throw new UsageError(`refused: ${verdict.reason} (${verdict.citation}); the refusal is audited`);
         }
         try {
@@ -149,10 +161,11 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
         } catch (err) {
           throw new UsageError((err as Error).message.replace(/^hotlist entry 0: /, ''));
         }
-        const { nc, kv } = await openBucket(opts);
+        // Opens (creates) the bucket; the write itself is published with its headers, which kv.put cannot send.
+        const { nc } = await openBucket(opts);
         try {
-          await audit.append({ action, purpose: entry.purpose, case: entry.case, subject });
-          const revision = await kv.put(`${ENTRY_PREFIX}${opts.id}`, JSON.stringify(entry));
+          await audit.append({ action, purpose: entry.purpose, case: entry.case, subject, details: who.author.details });
+          const revision = await putLive(nc.jetstream(), opts.bucket, `${ENTRY_PREFIX}${opts.id}`, JSON.stringify(entry), attribution(who.author, { purpose: entry.purpose, case: entry.case }));
           io.stdout.write(`added ${opts.id} (${entry.plate ?? entry.pattern}, ${entry.list}) at revision ${revision}\n`);
         } finally {
           await nc.close();
@@ -168,11 +181,12 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
     .option('--case <number>', 'case number')
     .action(async (opts: Common & { id: string; reason: string; case?: string }) => {
       checkId(opts.id);
-      await change(opts, async (audit, kv) => {
+      await change(opts, async (audit, kv, js, author) => {
         const live = await kv.get(`${ENTRY_PREFIX}${opts.id}`);
         const isPartial = live !== null && live.operation === 'PUT' && typeof live.json<HotlistEntry>().pattern === 'string';
-        await audit.append({ action: isPartial ? 'partial.cancel' : 'entry.remove', case: opts.case, reason: opts.reason, subject: { entryId: opts.id } });
-        const revision = await kv.put(`${CANCEL_PREFIX}${opts.id}`, JSON.stringify({ by: opts.actor.trim(), reason: opts.reason, at: Date.now() }));
+        await audit.append({ action: isPartial ? 'partial.cancel' : 'entry.remove', case: opts.case, reason: opts.reason, subject: { entryId: opts.id }, details: author.details });
+        const value = JSON.stringify({ by: author.identity.actor, reason: opts.reason, at: Date.now() });
+        const revision = await putLive(js, opts.bucket, `${CANCEL_PREFIX}${opts.id}`, value, attribution(author, { reason: opts.reason, case: opts.case }));
         io.stdout.write(`cancelled ${opts.id} at revision ${revision}\n`);
       });
     });
@@ -182,9 +196,9 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
     .requiredOption('--reason <text>', 'why')
     .action(async (opts: Common & { id: string; reason: string }) => {
       checkId(opts.id);
-      await change(opts, async (audit, kv) => {
-        await audit.append({ action: 'entry.remove', reason: opts.reason, subject: { entryId: opts.id } });
-        await kv.delete(`${ENTRY_PREFIX}${opts.id}`);
+      await change(opts, async (audit, _kv, js, author) => {
+        await audit.append({ action: 'entry.remove', reason: opts.reason, subject: { entryId: opts.id }, details: author.details });
+        await deleteLive(js, opts.bucket, `${ENTRY_PREFIX}${opts.id}`, attribution(author, { reason: opts.reason }));
         io.stdout.write(`removed ${opts.id}\n`);
       });
     });
@@ -200,7 +214,7 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
         for (const key of keys) {
           const e = await kv.get(key);
           if (e === null || e.operation !== 'PUT') continue;
-          const value = e.json<Record<string, unknown>>();
+          const value = e.json<Partial<HotlistEntry> & Record<string, unknown>>();
           if (opts.json) io.stdout.write(`${JSON.stringify({ key, revision: e.revision, value })}\n`);
           else if (key.startsWith(ENTRY_PREFIX)) {
             io.stdout.write(`entry   ${key.slice(ENTRY_PREFIX.length)}  ${String(value.plate ?? value.pattern)}  ${String(value.list)}${value.case ? `  case ${String(value.case)}` : ''}\n`);

@@ -8,9 +8,12 @@ import type { Readable, Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createMatcher } from '../index.js';
 import { HotlistFileError, OptionsError } from '../errors.js';
-import { DEFAULT_MAX_INVALID_FRACTION, loadHotlistFile, type HotlistLoadResult } from '../hotlist/index.js';
+import { loadHotlistFile, type HotlistLoadResult } from '../hotlist/index.js';
 import { MATCH_TIERS, type HotlistEntry, type Matcher, type MatcherOptions, type MatchTier, type PlateRead, type StateMismatchPolicy } from '../types.js';
 import { UsageError } from './errors.js';
+import {
+  addExtractOptions, addRowOptions, explainHotlistError, extractLoadOptions, fraction, warningLine, type ExtractFlags, type RowFlags,
+} from './hotlist-options.js';
 import { decodeInput, type InputFormat } from './input.js';
 import { LineWriter } from './output.js';
 import { CappedReporter, type TextSink } from './report.js';
@@ -18,8 +21,11 @@ import { CappedReporter, type TextSink } from './report.js';
 /** Default number of reads per `matchBatch` call: large enough to amortize the call into the core. */
 export const DEFAULT_BATCH_SIZE = 1024;
 
-/** Options of `platesieve match`, as commander hands them over. */
-export interface MatchCommandOptions {
+/**
+ * Options of `platesieve match`, as commander hands them over. The extract flags (`--layout`,
+ * `--columns`, ...) and row defaults apply to every `--hotlist` file, as in `hotlist validate`.
+ */
+export interface MatchCommandOptions extends ExtractFlags, RowFlags {
   hotlist: string[];
   input?: string;
   output?: string;
@@ -28,9 +34,6 @@ export interface MatchCommandOptions {
   format: InputFormat;
   stateMismatch?: StateMismatchPolicy;
   minScore?: number;
-  defaultList?: string;
-  defaultSource?: string;
-  maxInvalid: number;
   batchSize: number;
   quiet?: boolean;
 }
@@ -65,18 +68,15 @@ function intIn(min: number, max: number): (value: string) => number {
   };
 }
 
-function fraction(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a number from 0 to 1.');
-  return n;
-}
-
 /** Adds the `match` subcommand to `program`. */
 export function registerMatchCommand(program: Command, io: CommandIo): Command {
-  return program
+  const cmd = program
     .command('match')
     .description('match reads (NDJSON or msgpack) against hotlist files and write alerts as NDJSON, one per line')
-    .requiredOption('--hotlist <file>', 'hotlist file, CSV or NDJSON (see docs/hotlists.md); repeat for several files', collect)
+    .requiredOption('--hotlist <file>', 'hotlist file: CSV, NDJSON, or an extract with --layout or --columns (see docs/hotlists.md); repeat for several files', collect);
+  // The extract flags describe every --hotlist file; same flags and meaning as `hotlist validate`.
+  addExtractOptions(cmd);
+  cmd
     .option('--input <file>', 'reads to match, one per line (NDJSON) or a stream of msgpack values (default: standard input)')
     .option('--output <file>', 'write alerts to this file instead of standard output')
     .option('--tiers <list>', `comma-separated tiers applied to every list: ${MATCH_TIERS.join(', ')} (default: exact,ocr)`, parseTiers)
@@ -86,12 +86,10 @@ export function registerMatchCommand(program: Command, io: CommandIo): Command {
       new Option('--state-mismatch <policy>', 'a read whose state differs from the entry\'s: reject it, or match with a lower score (default: reject)')
         .choices(['reject', 'match']),
     )
-    .option('--min-score <x>', 'drop alerts scoring below this, 0 to 1 (default: 0)', fraction)
-    .option('--default-list <list>', 'list type of hotlist rows that name none (default: such rows are rejected)')
-    .option('--default-source <source>', 'source of hotlist rows that name none')
-    .option('--max-invalid <fraction>', 'refuse a hotlist file with more than this fraction of invalid rows, 0 to 1', fraction, DEFAULT_MAX_INVALID_FRACTION)
+    .option('--min-score <x>', 'drop alerts scoring below this, 0 to 1 (default: 0)', fraction);
+  return addRowOptions(cmd, 'a hotlist file')
     .option('--batch-size <n>', 'reads per call into the matcher, 1 to 65536', intIn(1, 65536), DEFAULT_BATCH_SIZE)
-    .option('-q, --quiet', 'print no rejected rows, invalid reads or summary on standard error (errors still print)')
+    .option('-q, --quiet', 'print no rejected rows, hotlist warnings, invalid reads or summary on standard error (errors still print)')
     .addHelpText(
       'after',
       `
@@ -99,8 +97,10 @@ Exit status: 0 on success (invalid reads are reported and counted, not fatal); 2
 arguments, a missing, unreadable or refused hotlist, or an unreadable --input; 1 on a failure
 while running.
 
-Example:
-  platesieve match --hotlist ncic.csv --hotlist local.ndjson --input reads.ndjson > alerts.ndjson`,
+Examples:
+  platesieve match --hotlist ncic.csv --hotlist local.ndjson --input reads.ndjson > alerts.ndjson
+  platesieve match --hotlist ncic-extract.txt --layout ncic-fixed --input reads.ndjson
+  platesieve match --hotlist state.txt --delimiter pipe --columns '{"plate":0,"state":1,"code":2}' --input reads.ndjson`,
     )
     .action(async (opts: MatchCommandOptions) => {
       await runMatch(opts, io);
@@ -148,29 +148,33 @@ export async function runMatch(opts: MatchCommandOptions, io: CommandIo): Promis
 
   // Hotlists: every file must load; rejected rows are reported, a refused file stops the run.
   const rejectedReport = new CappedReporter(io.stderr, 'rejected rows', quiet);
+  const warningReport = new CappedReporter(io.stderr, 'hotlist warnings', quiet);
+  const loadOptions = extractLoadOptions(opts);
   const entries: HotlistEntry[] = [];
   let rejectedRows = 0;
   let junk = 0;
   let expired = 0;
+  let warnings = 0;
   for (const file of opts.hotlist) {
     let loaded: HotlistLoadResult;
     try {
-      loaded = await loadHotlistFile(file, {
-        maxInvalidFraction: opts.maxInvalid,
-        defaultList: opts.defaultList,
-        defaultSource: opts.defaultSource,
-      });
+      loaded = await loadHotlistFile(file, loadOptions);
     } catch (err) {
-      if (err instanceof HotlistFileError || err instanceof OptionsError) throw new UsageError(err.message, { cause: err });
+      if (err instanceof HotlistFileError) throw new UsageError(explainHotlistError(err), { cause: err });
+      if (err instanceof OptionsError) throw new UsageError(err.message, { cause: err });
       throw err;
     }
     for (const r of loaded.rejected) rejectedReport.line(`${r.file}:${r.line}: ${r.code} ${r.reason}`);
+    for (const w of loaded.warnings) warningReport.line(warningLine(w));
+    warningReport.skipped(loaded.warningCount - loaded.warnings.length);
     rejectedRows += loaded.rejected.length;
     junk += loaded.junk;
     expired += loaded.expired;
+    warnings += loaded.warningCount;
     for (const e of loaded.entries) entries.push(e);
   }
   rejectedReport.finish();
+  warningReport.finish();
 
   const matcherOptions: MatcherOptions = { entries };
   if (opts.tiers !== undefined) matcherOptions.tiers = opts.tiers;
@@ -231,7 +235,9 @@ export async function runMatch(opts: MatchCommandOptions, io: CommandIo): Promis
 
   if (!quiet) {
     const rate = Math.round(reads / Math.max(seconds, 1e-6));
-    const extra = [junk > 0 ? `, ${junk} junk skipped` : '', expired > 0 ? `, ${expired} expired` : ''].join('');
+    const extra = [
+      junk > 0 ? `, ${junk} junk skipped` : '', expired > 0 ? `, ${expired} expired` : '', warnings > 0 ? `, ${warnings} warnings` : '',
+    ].join('');
     io.stderr.write(
       `platesieve: ${reads} reads, ${alerts} alerts, ${invalid} invalid, ${rate} reads/s ` +
         `(hotlist ${matcher.stats().entries} entries, ${rejectedRows} rejected rows${extra})\n`,

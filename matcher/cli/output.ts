@@ -6,11 +6,11 @@ import type { Writable } from 'node:stream';
 import { OutputClosed } from './errors.js';
 
 export class LineWriter {
-  private error: Error | undefined;
+  private error: NodeJS.ErrnoException | undefined;
   private wake: (() => void) | undefined;
 
   constructor(private readonly stream: Writable) {
-    stream.on('error', (err: Error) => {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
       this.error = err;
       this.wake?.();
     });
@@ -18,7 +18,7 @@ export class LineWriter {
   }
 
   private check(): void {
-    const err = this.error as NodeJS.ErrnoException | undefined;
+    const err = this.error;
     if (err === undefined) return;
     if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') throw new OutputClosed();
     throw err;

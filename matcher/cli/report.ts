@@ -33,6 +33,11 @@ export class CappedReporter {
     }
   }
 
+  /** Counts `n` lines that were never handed over (a loader kept only the first ones). */
+  skipped(n: number): void {
+    if (n > 0 && !this.quiet) this.dropped += n;
+  }
+
   /** Prints the "... and N more" line, if lines were dropped. */
   finish(): void {
     if (this.dropped > 0) this.out.write(`... and ${this.dropped} more ${this.what}\n`);

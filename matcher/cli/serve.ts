@@ -9,10 +9,10 @@ import { loadServiceConfig, redactConfig, type ConfigOverrides } from '../servic
 import { startService } from '../service/service.js';
 import { UsageError } from './errors.js';
 import type { CommandIo } from './match.js';
+import { addNatsOptions, natsFlagsOf, NATS_SECRETS_HELP, type NatsCliOptions } from './nats-options.js';
 
-interface ServeOptions {
+interface ServeOptions extends NatsCliOptions {
   config?: string;
-  nats?: string[];
   hotlist?: string[];
   workers?: number;
   metricsPort?: number;
@@ -31,25 +31,25 @@ function nonNegativeInt(value: string): number {
 }
 
 export function registerServeCommand(program: Command, io: CommandIo): void {
-  program
-    .command('serve')
-    .description('run the matcher as a service on NATS: reads in on <prefix>.reads.>, alerts, records and dead letters out')
-    .option('--config <file>', 'service configuration, YAML or JSON (docs/configuration.md); without it, defaults plus these flags')
-    .option('--nats <url>', 'NATS server URL, repeatable (replaces nats.servers)', collect)
+  // The NATS flags are shared with `platesieve hotlist add|cancel|remove|list` (nats-options.ts).
+  addNatsOptions(
+    program
+      .command('serve')
+      .description('run the matcher as a service on NATS: reads in on <prefix>.reads.>, alerts, records and dead letters out')
+      .option('--config <file>', 'service configuration, YAML or JSON (docs/configuration.md); without it, defaults plus these flags'),
+  )
     .option('--hotlist <file>', 'hotlist file, repeatable (replaces hotlists; source LOCAL)', collect)
     .option('--workers <n>', 'worker threads matching batches; 0 matches on the main thread (pool.workers)', nonNegativeInt)
     .option('--metrics-port <n>', 'port of /metrics and /healthz; 0 picks a free one (metrics.port)', nonNegativeInt)
     .option('--mode <mode>', 'core (at-most-once, lowest latency) or jetstream (durable, acknowledged after outputs are stored)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (log.level)')
-    .addHelpText('after', `
-Secrets come from the environment when the file leaves them unset:
-  PLATESIEVE_NATS_USER, PLATESIEVE_NATS_PASS, PLATESIEVE_NATS_TOKEN,
-  PLATESIEVE_NATS_CREDS, PLATESIEVE_NATS_NKEY_SEED_FILE
+    .addHelpText('after', `${NATS_SECRETS_HELP}
 Logs are JSON lines (pino) on standard output. SIGTERM or SIGINT stops gracefully;
 SIGHUP reloads every hotlist source now (a new version is also picked up when a file changes).`)
     .action(async (opts: ServeOptions) => {
       const overrides: ConfigOverrides = {
         nats: opts.nats,
+        natsFlags: natsFlagsOf(opts),
         hotlists: opts.hotlist,
         workers: opts.workers,
         metricsPort: opts.metricsPort,

@@ -6,12 +6,24 @@
  */
 import type { InvalidReadCode } from '../types.js';
 import { normalizePlate } from './plate.js';
+import { coreAlloc, type CoreExports } from './wasm.js';
 import {
-  coreAlloc, type CoreExports, QUERY_RECORD, RESULT_RECORD, RAW_PLATE_CAPACITY,
-} from './wasm.js';
+  QUERY_LEN, QUERY_RECORD, QUERY_STATE, RAW_PLATE_CAPACITY, RESULT_DIST, RESULT_ENTRY, RESULT_FLAGS, RESULT_POSITION,
+  RESULT_QUERY, RESULT_RECORD, RESULT_TIER,
+} from './layout.js';
 
 /** Receives each hit: query index, entry index (input order), tier bit, distance, flags, table position. */
 export type HitSink = (query: number, entry: number, tier: number, distance: number, flags: number, position: number) => void;
+
+/** Calls `sink` for each of the `hits` result records at `out` in `buffer` (layout.ts). */
+export function readResults(buffer: ArrayBuffer, out: number, hits: number, sink: HitSink): void {
+  const u32 = new Uint32Array(buffer, out, hits * (RESULT_RECORD >> 2));
+  const u8 = new Uint8Array(buffer, out, hits * RESULT_RECORD);
+  for (let h = 0; h < hits; h++) {
+    const b = h * RESULT_RECORD;
+    sink(u32[(b + RESULT_QUERY) >> 2], u32[(b + RESULT_ENTRY) >> 2], u8[b + RESULT_TIER], u8[b + RESULT_DIST], u8[b + RESULT_FLAGS], u32[(b + RESULT_POSITION) >> 2]);
+  }
+}
 
 export const DEFAULT_QUERY_CAPACITY = 4096;
 export const DEFAULT_RESULT_CAPACITY = 16384;
@@ -79,8 +91,8 @@ export class BatchBridge {
       const c = plate.charCodeAt(i);
       u8[rec + i] = c > 0xff ? 0xff : c;
     }
-    u8[rec + 24] = n;
-    this.u16[(rec + 26) >> 1] = stateCode;
+    u8[rec + QUERY_LEN] = n;
+    this.u16[(rec + QUERY_STATE) >> 1] = stateCode;
     return q;
   }
 
@@ -92,15 +104,7 @@ export class BatchBridge {
     let start = 0;
     while (start < this.count) {
       const hits = core.matchBatch(this.input, this.count, start, this.status, this.out, this.resultCapacity);
-      if (hits > 0) {
-        const u32 = new Uint32Array(this.buffer, this.out, hits * (RESULT_RECORD >> 2));
-        const u8 = this.u8;
-        for (let h = 0; h < hits; h++) {
-          const r = h * (RESULT_RECORD >> 2);
-          const b = this.out + h * RESULT_RECORD;
-          sink(u32[r], u32[r + 1], u8[b + 8], u8[b + 9], u8[b + 10], u32[r + 3]);
-        }
-      }
+      if (hits > 0) readResults(this.buffer, this.out, hits, sink);
       start = core.getResumeAt() >>> 0;
       if (core.getOverflow()) this.growResults();
     }

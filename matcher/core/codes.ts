@@ -3,10 +3,11 @@
  */
 import type { AlertTier, MatchTier } from '../types.js';
 import { normalizeState } from './plate.js';
+import { TIER_EXACT, TIER_FUZZY, TIER_OCR, TIER_PARTIAL } from './layout.js';
 
-/** Tier bits of an entry (core-wasm/assembly/snapshot.ts). */
-export const TIER_BITS: Readonly<Record<MatchTier, number>> = { exact: 1, ocr: 2, fuzzy: 4 };
-export const TIER_BY_BIT: Readonly<Record<number, AlertTier>> = { 1: 'exact', 2: 'ocr', 4: 'fuzzy', 8: 'partial' };
+/** Tier bits of an entry (layout.ts; core-wasm/assembly/snapshot.ts). */
+export const TIER_BITS: Readonly<Record<MatchTier, number>> = { exact: TIER_EXACT, ocr: TIER_OCR, fuzzy: TIER_FUZZY };
+export const TIER_BY_BIT: Readonly<Record<number, AlertTier>> = { [TIER_EXACT]: 'exact', [TIER_OCR]: 'ocr', [TIER_FUZZY]: 'fuzzy', [TIER_PARTIAL]: 'partial' };
 
 /** Code of a plate character: '0'-'9' -> 1..10, 'A'-'Z' -> 11..36. */
 export function charCode(ch: string): number {

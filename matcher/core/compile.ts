@@ -11,10 +11,10 @@ import { checkEntryPurpose } from '../policy/index.js';
 import { compilePatterns, loadPatterns, parsePattern } from './patterns.js';
 import { tiersForList, type ResolvedOptions } from '../options.js';
 import { normalizePlate } from './plate.js';
+import { coreAlloc, instantiateCore, type CoreExports } from './wasm.js';
 import {
-  coreAlloc, instantiateCore, type CoreExports, QUERY_RECORD, RAW_PLATE_CAPACITY,
-  STATUS_OK, STATUS_JUNK,
-} from './wasm.js';
+  QUERY_LEN, QUERY_RECORD, QUERY_STATE, QUERY_TAG, QUERY_TIERS, RAW_PLATE_CAPACITY, STATUS_JUNK, STATUS_OK,
+} from './layout.js';
 import { TIER_BITS, classMapBytes, StateCodes } from './codes.js';
 
 const CHUNK = 65536;
@@ -86,8 +86,8 @@ export class EntryPacker {
         if (typeof e.pattern !== 'string') throw entryError(index, 'has no plate (or pattern)');
         this.partials.push(partialInput(e, index, this.states.intern(e.state)));
         // An empty record with no tiers: the core skips it (see buildCore).
-        u8[at + i * QUERY_RECORD + 24] = 0;
-        u8[at + i * QUERY_RECORD + 25] = 0;
+        u8[at + i * QUERY_RECORD + QUERY_LEN] = 0;
+        u8[at + i * QUERY_RECORD + QUERY_TIERS] = 0;
         continue;
       }
       let mask = this.listMasks.get(list);
@@ -108,20 +108,12 @@ export class EntryPacker {
         const ch = plate.charCodeAt(c);
         u8[rec + c] = ch > 0xff ? 0xff : ch;
       }
-      u8[rec + 24] = plate.length;
-      u8[rec + 25] = mask;
-      u16[(i * QUERY_RECORD + 26) >> 1] = this.states.intern(e.state);
-      u32[(i * QUERY_RECORD + 28) >> 2] = listId;
+      u8[rec + QUERY_LEN] = plate.length;
+      u8[rec + QUERY_TIERS] = mask;
+      u16[(i * QUERY_RECORD + QUERY_STATE) >> 1] = this.states.intern(e.state);
+      u32[(i * QUERY_RECORD + QUERY_TAG) >> 2] = listId;
     }
   }
-}
-
-/** Entries packed on the host, to be built in another thread (a hotlist reload). */
-export interface PackedEntries {
-  records: Uint8Array;
-  count: number;
-  states: Array<[string, number]>;
-  partials: PartialInput[];
 }
 
 /** A partial entry, checked and reduced to what the pattern index and its filter need. */
@@ -135,7 +127,7 @@ export interface PartialInput {
 const PARTIAL_REQUIRED = ['case', 'enteredBy', 'purpose', 'expires'] as const;
 
 /**
- * Checks a partial entry (DESIGN.md: `case`, `enteredBy`, `purpose` and `expires` are
+ * Checks a partial entry (docs/contracts.md "Hotlist entry": `case`, `enteredBy`, `purpose` and `expires` are
  * required; the purpose must be allowed by the policies) and parses its pattern.
  */
 function partialInput(e: HotlistEntry, index: number, state: number): PartialInput {
@@ -152,27 +144,10 @@ function partialInput(e: HotlistEntry, index: number, state: number): PartialInp
   return out;
 }
 
-/** Packs every entry (32 bytes each); validation as in {@link compileHotlist}. */
-export function packEntries(entries: readonly HotlistEntry[], opts: ResolvedOptions): PackedEntries {
-  const packer = new EntryPacker(opts);
-  const records = new Uint8Array(Math.max(1, entries.length) * QUERY_RECORD);
-  for (let from = 0; from < entries.length; from += CHUNK) {
-    const count = Math.min(CHUNK, entries.length - from);
-    packer.pack(entries, from, count, records, from * QUERY_RECORD);
-  }
-  return { records, count: entries.length, states: packer.states.toJSON(), partials: packer.partials };
-}
-
-const STATUS_REASONS: Readonly<Record<number, string>> = {
-  1: 'plate is empty after normalization',
-  2: 'plate has more than 10 characters after normalization',
-  3: 'plate contains a character outside A-Z, 0-9 and the separators',
-};
-
 /**
  * Builds a snapshot in a fresh core from staging records. `fill(from, count, u8, at)` writes
- * records [from, from + count) into the staging buffer; `reason(index)` explains a rejected
- * entry. Shared by the same-thread build and the reload worker.
+ * records [from, from + count) into the staging buffer; `reason(index, status)` explains a
+ * rejected entry.
  */
 function buildCore(
   count: number,
@@ -201,7 +176,7 @@ function buildCore(
       const st = status[i];
       if (st === STATUS_OK) continue;
       // A partial entry's placeholder: no plate, no tiers.
-      if (u8[staging + i * QUERY_RECORD + 24] === 0 && u8[staging + i * QUERY_RECORD + 25] === 0) continue;
+      if (u8[staging + i * QUERY_RECORD + QUERY_LEN] === 0 && u8[staging + i * QUERY_RECORD + QUERY_TIERS] === 0) continue;
       if (st === STATUS_JUNK) {
         junk++;
         continue;
@@ -262,18 +237,6 @@ export function compileHotlist(entries: readonly HotlistEntry[], opts: ResolvedO
       return r.ok ? 'plate rejected by the core' : r.reason;
     },
     () => packer.partials,
-  );
-}
-
-/** Builds the snapshot of packed entries (in a worker thread: see service/compile-worker.ts). */
-export function buildPacked(packed: PackedEntries, opts: ResolvedOptions): CompiledHotlist {
-  return buildCore(
-    packed.count,
-    opts,
-    StateCodes.from(packed.states),
-    (from, n, u8, at) => u8.set(packed.records.subarray(from * QUERY_RECORD, (from + n) * QUERY_RECORD), at),
-    (_index, status) => STATUS_REASONS[status] ?? 'plate rejected by the core',
-    () => packed.partials,
   );
 }
 

@@ -3,7 +3,7 @@
  * programs, building the pattern block, and running `matchPatterns` over a packed batch.
  * The matching itself (fragment index + glob verification) is core-wasm/assembly/patterns.ts.
  *
- * Syntax (DESIGN.md): `?` exactly one character, `*` any run (possibly empty), `[AB8]` one
+ * Syntax (docs/contracts.md "Tiers"): `?` exactly one character, `*` any run (possibly empty), `[AB8]` one
  * of a set, anything else a literal `A-Z0-9`. Input is upper-cased and the plate separators
  * (space, `-`, `.`, `·`) are dropped, outside and inside sets. With `ocr: true` a literal also
  * matches the members of its OCR class (`8` matches `B`), counted in the result's distance;
@@ -29,11 +29,12 @@ import { performance } from 'node:perf_hooks';
 import { CoreError, PatternError } from '../errors.js';
 import { charCode, classMapBytes } from './codes.js';
 import { DEFAULT_OCR_CLASSES } from './plate.js';
-import { coreAlloc, type CoreExports, RESULT_RECORD } from './wasm.js';
-import type { HitSink } from './batch.js';
+import { coreAlloc, type CoreExports } from './wasm.js';
+import { readResults, type HitSink } from './batch.js';
+import { RESULT_RECORD } from './layout.js';
 
 /** Tier value of a pattern hit in a result record (exact 1, ocr 2, fuzzy 4). */
-export const TIER_PARTIAL = 8;
+export { TIER_PARTIAL } from './layout.js';
 /** Most non-`*` tokens in a pattern (a plate has at most 10 characters). */
 export const MAX_PATTERN_TOKENS = 10;
 /** Bytes per packed program. */
@@ -157,7 +158,8 @@ export function parsePattern(text: string): ParsePatternResult {
       tokens.push({ kind: 'literal', char: c });
       i++;
     } else {
-      return { ok: false, reason: `pattern contains ${JSON.stringify(text[i])} (only A-Z, 0-9, ?, *, [...] and the separators space - . ·)` };
+      // src[i], not text[i]: upper-casing may lengthen the text ("ß" is "SS"), so indices differ.
+      return { ok: false, reason: `pattern contains ${JSON.stringify(src[i])} (only A-Z, 0-9, ?, *, [...] and the separators space - . ·)` };
     }
   }
   const fixed = tokens.filter((t) => t.kind !== 'star');
@@ -307,14 +309,7 @@ export class PatternRunner {
     while (start < n) {
       const hits = core.matchPatterns(input, n, start, status, this.out, this.cap);
       if (hits > 0) {
-        const buf = core.memory.buffer;
-        const u32 = new Uint32Array(buf, this.out, hits * (RESULT_RECORD >> 2));
-        const u8 = new Uint8Array(buf, this.out, hits * RESULT_RECORD);
-        for (let h = 0; h < hits; h++) {
-          const r = h * (RESULT_RECORD >> 2);
-          const b = h * RESULT_RECORD;
-          sink(u32[r], u32[r + 1], u8[b + 8], u8[b + 9], u8[b + 10], u32[r + 3]);
-        }
+        readResults(core.memory.buffer, this.out, hits, sink);
         total += hits;
       }
       start = core.getPatternResumeAt() >>> 0;
@@ -337,11 +332,6 @@ export function matchPatternsInto(
 ): { resumeAt: number; overflow: boolean; hits: number } {
   const pc = patternCore(core);
   const hits = pc.matchPatterns(input, n, start, status, out, cap);
-  if (hits > 0) {
-    const buf = core.memory.buffer;
-    const u32 = new Uint32Array(buf, out, hits * (RESULT_RECORD >> 2));
-    const u8 = new Uint8Array(buf, out, hits * RESULT_RECORD);
-    for (let h = 0; h < hits; h++) sink(u32[h * 4], u32[h * 4 + 1], u8[h * 16 + 8], u8[h * 16 + 9], u8[h * 16 + 10], u32[h * 4 + 3]);
-  }
+  if (hits > 0) readResults(core.memory.buffer, out, hits, sink);
   return { resumeAt: pc.getPatternResumeAt() >>> 0, overflow: pc.getPatternOverflow() !== 0, hits };
 }

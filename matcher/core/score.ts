@@ -18,6 +18,7 @@
  *    plate's length); o: literals matched only as OCR equivalents.
  * docs/scoring.md explains the figures and the accuracy report measures them.
  */
+import type { MatchTier } from '../types.js';
 
 export const DEFAULT_CONFIDENCE = 0.9;
 
@@ -166,6 +167,24 @@ export function ocrScore(confidence: number, stateMismatch: boolean, confusion: 
 
 export function fuzzyScore(confidence: number, stateMismatch: boolean, confusion: number, edits: number): number {
   return 0.2 + 0.34 * clamp01(confidence) * (stateMismatch ? STATE_MISMATCH : 1) * confusion * edits;
+}
+
+/**
+ * Score of a hit: `queryPlate` and `entryPlate` are normalized; `collapse` is the OCR class
+ * table of the matcher (ocrCollapseTable).
+ */
+export function scoreHit(
+  tier: MatchTier,
+  queryPlate: string,
+  entryPlate: string,
+  confidence: number | undefined,
+  stateMismatch: boolean,
+  collapse: Uint8Array,
+): number {
+  const q = confidence ?? DEFAULT_CONFIDENCE;
+  if (tier === 'exact') return roundScore(exactScore(q, stateMismatch));
+  if (tier === 'ocr') return roundScore(ocrScore(q, stateMismatch, confusionFactor(queryPlate, entryPlate)));
+  return roundScore(fuzzyScoreOf(queryPlate, entryPlate, collapse, q, stateMismatch));
 }
 
 /** Rounds a score for output (4 decimals) without leaving its band. */

@@ -1,12 +1,14 @@
 /**
  * Loading of the WebAssembly core. The module is compiled once per thread and cached;
  * every hotlist version gets its own instance (the core's allocator never frees, so a
- * dropped instance is how its memory is given back).
+ * dropped instance is how its memory is given back). The first instance of a module has its
+ * exported record layout checked against the host's (layout.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreError } from '../errors.js';
+import { checkLayout } from './layout.js';
 
 /** Raw exports of core-wasm/assembly/index.ts. Pointers are u32 (read them with `>>> 0`). */
 export interface CoreExports {
@@ -28,7 +30,7 @@ export interface CoreExports {
   entryKeys(): number;
   getFuzzyVerified(): bigint;
   getFuzzyProbes(): bigint;
-  scanTask(buf: number, offsets: number, n: number, msgs: number, items: number, cap: number): number;
+  scanTask(buf: number, offsets: number, n: number, msgs: number, items: number, cap: number, minTs: number, maxTs: number): number;
   packQueries(items: number, list: number, n: number, states: number, queries: number): void;
   writeRecords(
     items: number, list: number, n: number, receivedAt: number,
@@ -37,20 +39,9 @@ export interface CoreExports {
   ): number;
 }
 
-/** Status codes the core writes per query (codec.ts). */
-export const STATUS_OK = 0;
-export const STATUS_EMPTY = 1;
-export const STATUS_TOO_LONG = 2;
-export const STATUS_INVALID_CHAR = 3;
-export const STATUS_JUNK = 4;
-
-/** Bytes per query record and per result record (match.ts). */
-export const QUERY_RECORD = 32;
-export const RESULT_RECORD = 16;
-/** Longest raw plate (separators included) that fits a query record. */
-export const RAW_PLATE_CAPACITY = 24;
-
 let cachedModule: WebAssembly.Module | undefined;
+/** Modules whose exported layout matched the host's (checked once per module). */
+const checkedModules = new WeakSet<WebAssembly.Module>();
 
 function findWasm(): string {
   const fromEnv = process.env.PLATESIEVE_WASM;
@@ -78,7 +69,6 @@ export function coreModule(): WebAssembly.Module {
   return cachedModule;
 }
 
-/** A fresh core instance with its own linear memory. */
 // Non-integer numbers of records written by the core (reads.ts), in JavaScript's own
 // shortest round-trip form; they repeat (confidences, a camera's coordinates), so the text
 // is kept rather than made again each time.
@@ -94,8 +84,11 @@ function floatString(v: number): string {
   return t;
 }
 
+/**
+ * A fresh core instance with its own linear memory.
+ * @throws CoreError when the module's record layout is not the host's (layout.ts checkLayout).
+ */
 export function instantiateCore(module: WebAssembly.Module = coreModule()): CoreExports {
-  let exports: CoreExports | undefined;
   let view = new Uint8Array(0);
   const instance = new WebAssembly.Instance(module, {
     env: {
@@ -104,14 +97,19 @@ export function instantiateCore(module: WebAssembly.Module = coreModule()): Core
       },
       formatFloat(v: number, out: number): number {
         const t = floatString(v);
-        const buffer = exports!.memory.buffer;
+        const buffer = exports.memory.buffer;
         if (view.buffer !== buffer) view = new Uint8Array(buffer);
         for (let i = 0; i < t.length; i++) view[out + i] = t.charCodeAt(i);
         return t.length;
       },
     },
   });
-  exports = instance.exports as unknown as CoreExports;
+  // formatFloat runs only once the instance exists, so it may use this.
+  const exports = instance.exports as unknown as CoreExports;
+  if (!checkedModules.has(module)) {
+    checkLayout(instance.exports);
+    checkedModules.add(module);
+  }
   return exports;
 }
 

@@ -43,8 +43,8 @@ const CSV_PLAN: DelimitedPlan = {
 
 /** Keyed columns of a row, and the rest kept in notes under their names. */
 interface RowShape {
-  /** Position and field of each mapped value (a position may feed two fields). */
-  mapped: Array<readonly [number, FieldKey | string]>;
+  /** Position and field of each mapped value (a position may feed two fields): a {@link FieldKey}, or a name kept in notes. */
+  mapped: Array<readonly [number, string]>;
   /** Header or `columnN` names of every position, for unmapped ones. */
   names: string[];
   usedPositions: Set<number>;
@@ -66,6 +66,10 @@ const KEYS: ReadonlySet<string> = new Set<FieldKey>([
   'id', 'plate', 'pattern', 'state', 'list', 'priority', 'source', 'ref', 'ori', 'entered', 'expires', 'case', 'notes',
   'enteredBy', 'purpose', 'make', 'model', 'colour', 'type', 'code',
 ]);
+
+function isFieldKey(key: string): key is FieldKey {
+  return KEYS.has(key);
+}
 
 function isTerminated(raw: string): boolean {
   const last = raw.charCodeAt(raw.length - 1);
@@ -97,7 +101,7 @@ export async function parseDelimited(source: Readable, file: string, sink: RowSi
   const fromHeader = (record: string[], line: number): RowShape => {
     const seen = new Set<FieldKey>();
     const names = record.map((name, i) => (name === '' ? `column${i + 1}` : name));
-    const mapped: Array<readonly [number, FieldKey | string]> = [];
+    const mapped: Array<readonly [number, string]> = [];
     record.forEach((name, i) => {
       const key = plan.keyOf(name);
       if (key === undefined) return;
@@ -106,14 +110,16 @@ export async function parseDelimited(source: Readable, file: string, sink: RowSi
       mapped.push([i, key]);
     });
     if (!seen.has('plate') && !seen.has('pattern')) {
-      fail(new HotlistFileError(file, `line ${line}: no plate column in the header (columns: ${record.join(', ')})`));
+      fail(new HotlistFileError(file, `line ${line}: no plate column in the header (columns: ${record.join(', ')})`, {
+        problem: 'NO_PLATE_COLUMN', header: record,
+      }));
     }
     return { mapped, names, usedPositions: new Set(mapped.map(([i]) => i)), count: record.length, exact: true };
   };
 
   /** Columns of a mapping: positions, or names looked up in the header row. */
   const fromMapping = (columns: ColumnMapping, headerRow: string[] | undefined, line: number): RowShape => {
-    const mapped: Array<readonly [number, FieldKey | string]> = [];
+    const mapped: Array<readonly [number, string]> = [];
     let max = -1;
     for (const [field, where] of Object.entries(columns)) {
       let pos: number;
@@ -167,7 +173,7 @@ export async function parseDelimited(source: Readable, file: string, sink: RowSi
     const values: Partial<Record<FieldKey, unknown>> = {};
     const extras: Array<readonly [string, unknown]> = [];
     for (const [pos, key] of shape.mapped) {
-      if (KEYS.has(key)) values[key as FieldKey] = record[pos];
+      if (isFieldKey(key)) values[key] = record[pos];
       else extras.push([key, record[pos]]);
     }
     for (let i = 0; i < record.length; i++) {

@@ -59,8 +59,12 @@ export type RowOutcome =
 
 const DAY_MS = 86_400_000;
 
-class RowReject {
-  constructor(readonly code: HotlistRejectCode, readonly reason: string) {}
+/** Thrown inside a row's validation and caught by rowToEntry, which turns it into a `rejected` outcome. */
+class RowReject extends Error {
+  constructor(readonly code: HotlistRejectCode, readonly reason: string) {
+    super(reason);
+    this.name = 'RowReject';
+  }
 }
 
 /** Text of a field: trimmed string, or undefined when absent or blank. Numbers become text. */
@@ -221,7 +225,7 @@ export function rowToEntry(row: RowInput, ctx: RowContext): RowOutcome {
 }
 
 /**
- * A partial-plate row (DESIGN.md): its pattern must parse, and `case`, `enteredBy`, `purpose`
+ * A partial-plate row (docs/contracts.md "Hotlist entry"): its pattern must parse, and `case`, `enteredBy`, `purpose`
  * and `expires` are required, the purpose an allowed code (matcher/policy).
  */
 function partialPattern(values: RowInput['values'], rawPattern: string): string {

@@ -3,7 +3,7 @@
  * resolution of a file's layout options into one plan (see docs/hotlists.md, "Extracts").
  *
  * The NCIC plate-reader extract is fixed width. Its column table is inferred from the example
- * row of DESIGN.md (plate at 27-37, state at 37-39, 0-based, end exclusive):
+ * row of docs/contracts.md, "NCIC extracts" (plate at 27-37, state at 37-39, 0-based, end exclusive):
  *
  * ```
  *   V123456789LA057020020190509AB123456  CA2009MC2009YAMACYLMCBLK
@@ -39,7 +39,7 @@ export const BUILTIN_CODES: Readonly<Record<string, string>> = {
   P: 'STOLEN_PLATE',
   M: 'MISSING_PERSON',
   H: 'PROTECTION_ORDER',
-  // Local codes for the NCIC files that DESIGN.md's list types do not name.
+  // Local codes for the NCIC files that the documented list types (docs/contracts.md) do not name.
   C: 'SUPERVISED_RELEASE',
   K: 'PROTECTIVE_INTEREST',
   L: 'VIOLENT_PERSON',

@@ -15,6 +15,7 @@ import { formatGiven, resolveLayout, rowKeyOf, type LayoutPlan } from './layouts
 import { parseNdjson } from './ndjson.js';
 import type { ParseSummary, RowSink } from './sink.js';
 import type { HotlistFormat, HotlistLoadResult, HotlistRejectCode, LoadHotlistOptions } from './types.js';
+import { EntryChecker, MAX_KEPT_WARNINGS } from './warnings.js';
 
 /** Default of {@link LoadHotlistOptions.maxInvalidFraction}. */
 export const DEFAULT_MAX_INVALID_FRACTION = 0.05;
@@ -93,7 +94,8 @@ function describeIoError(err: unknown): string {
 /**
  * Loads a hotlist file. Format from `layout` or `format`, else by extension (`.csv`, `.ndjson`,
  * `.jsonl`) or sniffed from the content. Rows that fail validation are returned in `rejected` with their line and a stable
- * code; junk plates and expired entries are counted and dropped.
+ * code; junk plates and expired entries are counted and dropped. Entries that load but look
+ * wrong (an unknown list type, a state that is not a two-letter code) are listed in `warnings`.
  *
  * @throws {HotlistFileError} the file is missing or unreadable, empty, has no plate column,
  *   looks truncated, or has more than `maxInvalidFraction` of its rows invalid.
@@ -111,8 +113,10 @@ export async function loadHotlistFile(path: string, options: LoadHotlistOptions 
     now: options.now ?? Date.now(),
   };
   const result: HotlistLoadResult = {
-    file: path, format: plan.format, entries: [], rejected: [], rows: 0, junk: 0, expired: 0, invalid: 0,
+    file: path, format: plan.format, entries: [], rejected: [], rows: 0, junk: 0, expired: 0, invalid: 0, warnings: [], warningCount: 0,
   };
+  // List types the options declare (code table targets, the default list) are not typos.
+  const checker = new EntryChecker([...plan.codes.values(), ...(ctx.defaultList === undefined ? [] : [ctx.defaultList])]);
   if (plan.layout !== undefined) result.layout = plan.layout;
   // Every rejected row counts toward the refusal threshold; rows refused for a forbidden
   // purpose too, so a file full of them is refused as a whole.
@@ -127,7 +131,14 @@ export async function loadHotlistFile(path: string, options: LoadHotlistOptions 
       result.rows++;
       const out = rowToEntry(input, ctx);
       switch (out.kind) {
-        case 'entry': result.entries.push(out.entry); break;
+        case 'entry': {
+          result.entries.push(out.entry);
+          for (const w of checker.check(out.entry)) {
+            result.warningCount++;
+            if (result.warnings.length < MAX_KEPT_WARNINGS) result.warnings.push({ file: path, line, code: w.code, reason: w.reason });
+          }
+          break;
+        }
         case 'junk': result.junk++; break;
         case 'expired': result.expired++; break;
         case 'rejected': reject(line, out.code, out.reason); break;

@@ -70,6 +70,28 @@ export interface RejectedRow {
   reason: string;
 }
 
+/**
+ * Why a loaded entry deserves a second look. Stable codes. A warning never drops the entry:
+ * local list types are allowed, and the file's state column may be right for its readers.
+ */
+export type HotlistWarningCode =
+  /**
+   * The list type is none of the documented ones (STOLEN_VEHICLE, ..., BOLO), no code of the
+   * code table maps to it, and it is not `defaultList`: a typo, or an undeclared local list.
+   */
+  | 'UNKNOWN_LIST'
+  /** The state is not a two-letter code (`COLORADO`): the entry never matches a read of `CO`. */
+  | 'INVALID_STATE';
+
+/** A row that was loaded but looks wrong, with where and why. */
+export interface HotlistWarning {
+  file: string;
+  /** Physical line of the file, 1-based. */
+  line: number;
+  code: HotlistWarningCode;
+  reason: string;
+}
+
 /** What {@link loadHotlistFile} returns. */
 export interface HotlistLoadResult {
   file: string;
@@ -85,6 +107,14 @@ export interface HotlistLoadResult {
   expired: number;
   /** Rejected rows, which count toward the refusal threshold. */
   invalid: number;
+  /**
+   * Loaded entries that look wrong (an unknown list type, a state that is not a two-letter
+   * code), in file order: the first 1000 (`MAX_KEPT_WARNINGS`), so a column wrong in every row
+   * of a huge file cannot fill memory. `warningCount` counts them all.
+   */
+  warnings: HotlistWarning[];
+  /** Every warning, kept or not. */
+  warningCount: number;
   /** The built-in layout used, if any. */
   layout?: HotlistLayoutName;
   /**

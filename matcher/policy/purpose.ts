@@ -108,7 +108,7 @@ export const ALLOWED_PURPOSES = {
 /** An allowed purpose code. */
 export type PurposeCode = keyof typeof ALLOWED_PURPOSES;
 
-/** List types of DESIGN.md; any other well-formed code is a local list and passes unless forbidden. */
+/** The documented list types (docs/contracts.md "Hotlist entry"); any other well-formed code is a local list and passes unless forbidden. */
 export const STANDARD_LIST_TYPES = [
   'STOLEN_VEHICLE',
   'STOLEN_PLATE',
@@ -276,6 +276,7 @@ export function checkPurpose(req: PurposeRequest, options: CheckPurposeOptions =
   if (caseNo === '' && (options.requireCase === true || ALLOWED_PURPOSES[purpose].investigative)) {
     return refuse('UNDOCUMENTED', 'MISSING_CASE', `purpose ${purpose} requires a case number`, CITATIONS.UNDOCUMENTED_CASE);
   }
+  // eslint-disable-next-line no-control-regex -- the class names the control characters a case number must not hold
   if (caseNo.length > MAX_CASE_LENGTH || /[\u0000-\u001f\u007f]/.test(caseNo)) {
     return refuse('UNDOCUMENTED', 'INVALID_CASE', `case number must be 1 to ${MAX_CASE_LENGTH} printable characters`, CITATIONS.UNDOCUMENTED_CASE);
   }

@@ -33,6 +33,8 @@ export type LoadResponse =
       sources: LoadedSource[];
       refreshed: Array<[string, number]>;
       maxAge: Array<[string, number]>;
+      /** File entries by the source they name, for exactly the sources of `refreshed` (0 when none). */
+      sourceEntries: Array<[string, number]>;
     }
   | { ok: false; message: string; code?: string; file?: string };
 
@@ -49,6 +51,9 @@ async function run(req: LoadRequest): Promise<LoadResponse> {
       maxAge.set(name, Math.min(maxAge.get(name) ?? Infinity, src.maxAgeS));
     }
   }
+  // Counted over the same names as the ages, so the two gauges list the same sources.
+  const sourceEntries = new Map<string, number>([...refreshed.keys()].map((name) => [name, 0]));
+  for (const e of loaded.entries) if (e.source !== undefined && sourceEntries.has(e.source)) sourceEntries.set(e.source, sourceEntries.get(e.source)! + 1);
   let entries = loaded.entries;
   if ((req.cancelled?.length ?? 0) > 0) {
     const cancelled = new Set(req.cancelled);
@@ -74,7 +79,7 @@ async function run(req: LoadRequest): Promise<LoadResponse> {
     entryBytes.set(p, pos);
     pos += p.length;
   }
-  return { ok: true, snapshot, entryBytes, entryOffsets, sources: loaded.sources, refreshed: [...refreshed], maxAge: [...maxAge] };
+  return { ok: true, snapshot, entryBytes, entryOffsets, sources: loaded.sources, refreshed: [...refreshed], maxAge: [...maxAge], sourceEntries: [...sourceEntries] };
 }
 
 run(workerData as LoadRequest).then(

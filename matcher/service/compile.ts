@@ -9,12 +9,13 @@ import { HotlistFileError } from '../errors.js';
 import type { HotlistEntry } from '../types.js';
 import type { LoadRequest, LoadResponse } from './compile-worker.js';
 
-function workerFile(): string {
-  const here = fileURLToPath(new URL('./compile-worker.js', import.meta.url));
+/** The built script of a worker of this folder (`compile-worker`, `overlay-worker`), also when run from the sources. */
+export function workerFile(name: 'compile-worker' | 'overlay-worker' = 'compile-worker'): string {
+  const here = fileURLToPath(new URL(`./${name}.js`, import.meta.url));
   if (existsSync(here)) return here;
-  const built = fileURLToPath(new URL('../../dist/matcher/service/compile-worker.js', import.meta.url));
+  const built = fileURLToPath(new URL(`../../dist/matcher/service/${name}.js`, import.meta.url));
   if (existsSync(built)) return built;
-  throw new Error('dist/matcher/service/compile-worker.js not found: run `npm run build`');
+  throw new Error(`dist/matcher/service/${name}.js not found: run \`npm run build\``);
 }
 
 /**

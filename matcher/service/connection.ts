@@ -4,9 +4,11 @@
  * authorization failure on the wire. Nothing here logs: the options hold secrets.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { credsAuthenticator, nkeyAuthenticator, nkeys, type ConnectionOptions, type TlsOptions } from 'nats';
+import { credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type TlsOptions } from 'nats';
+import { fromSeed } from 'nkeys.js';
 import { ConfigError } from '../errors.js';
 import type { NatsConfig } from './config.js';
+import { splitUrlCredentials } from './url-credentials.js';
 
 function configError(key: string, message: string, cause?: unknown): ConfigError {
   return new ConfigError(key, `config: ${key} ${message}`, { cause });
@@ -51,7 +53,7 @@ function credsFrom(file: string): ConnectionOptions['authenticator'] {
 function nkeyFrom(file: string): ConnectionOptions['authenticator'] {
   const seed = new TextEncoder().encode(new TextDecoder().decode(readKeyFile('nats.nkeySeedFile', file)).trim());
   try {
-    nkeys.fromSeed(seed);
+    fromSeed(seed);
   } catch (err) {
     throw configError('nats.nkeySeedFile', `does not hold a valid nkey seed: ${file}`, err);
   }
@@ -74,15 +76,40 @@ function tlsFrom(tls: NonNullable<NatsConfig['tls']>): TlsOptions {
 }
 
 /**
- * Options for nats.js `connect()`: servers, name, exactly one kind of authentication, TLS, and
- * reconnect settings that keep retrying (also on the first connect).
+ * The configuration with credentials from the server URLs (`nats://user:pass@host`,
+ * `nats://token@host`) moved to `user`/`pass` or `token`, and the URLs stripped of them:
+ * nats.js would not send them, and the stripped list is what the client reports and logs.
+ * URL credentials count as one kind of authentication, so they conflict with any other.
+ */
+function withUrlCredentials(config: NatsConfig): NatsConfig {
+  const fromUrls = splitUrlCredentials(config.servers);
+  if (fromUrls.from === undefined) return config;
+  const key = `nats.servers[${fromUrls.from}]`;
+  const other = [
+    config.user !== undefined || config.pass !== undefined ? 'nats.user/nats.pass' : undefined,
+    config.token !== undefined ? 'nats.token' : undefined,
+    config.credsFile !== undefined ? 'nats.credsFile' : undefined,
+    config.nkeySeedFile !== undefined ? 'nats.nkeySeedFile' : undefined,
+  ].filter((k) => k !== undefined);
+  if (other.length > 0) {
+    throw configError(key, `carries credentials (user:password@ or token@) and ${other[0]} is set: set one kind of NATS authentication (check the PLATESIEVE_NATS_* environment variables too)`);
+  }
+  return { ...config, servers: fromUrls.servers, user: fromUrls.user, pass: fromUrls.pass, token: fromUrls.token };
+}
+
+/**
+ * Options for nats.js `connect()`: servers (credentials in their URLs taken out and used),
+ * name, exactly one kind of authentication, TLS, and reconnect settings that keep retrying
+ * (also on the first connect).
  * @throws ConfigError on conflicting authentication or an unreadable credentials, seed or TLS file.
  */
-export function natsConnectionOptions(config: NatsConfig): ConnectionOptions {
+export function natsConnectionOptions(given: NatsConfig): ConnectionOptions {
+  const config = withUrlCredentials(given);
   checkAuth(config);
   const options: ConnectionOptions = {
     servers: [...config.servers],
     name: config.name,
+    inboxPrefix: given.inboxPrefix ?? '_INBOX',
     reconnect: true,
     maxReconnectAttempts: config.maxReconnectAttempts,
     reconnectTimeWait: config.reconnectTimeWaitMs,

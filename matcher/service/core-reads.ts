@@ -9,24 +9,12 @@
  */
 import type { CoreExports } from '../core/wasm.js';
 import { coreAlloc } from '../core/wasm.js';
+import {
+  I_AGENCY, I_AGENCY_LEN, I_END, I_FLAGS, I_PLATE, I_PLATE_LEN, I_START, I_STATE, ITEM_RECORD, MSG_RECORD,
+  QUERY_LEN, QUERY_RECORD, QUERY_STATE, STATE_PAIRS,
+} from '../core/layout.js';
 import type { HitMatcher } from '../hits.js';
 import { DAY_MS, type RetentionPolicy } from './retention.js';
-
-/** Item and message record layouts of reads.ts (the host reads what it needs of them; ts at +24 stays in the core). */
-const ITEM = 40;
-const MSG = 16;
-const I_START = 0;
-const I_END = 4;
-const I_FLAGS = 8;
-const I_PLATE = 12;
-const I_AGENCY = 16;
-const I_PLATE_LEN = 20;
-const I_AGENCY_LEN = 22;
-const I_STATE = 32;
-export const F_FAST = 1;
-export const F_AGENCY = 4;
-export const F_ID_MISSING = 8;
-export const M_OK = 0;
 
 const encoder = new TextEncoder();
 
@@ -64,8 +52,8 @@ export class CoreReads {
 
   constructor(matcher: HitMatcher) {
     this.core = matcher.core;
-    // State codes by letter pair (reads.ts I_STATE): 0 none, 1 + 26a + b.
-    this.states = coreAlloc(this.core, 677 * 2, 'the state table');
+    // State codes by letter pair (layout.ts I_STATE): 0 none, 1 + 26a + b.
+    this.states = coreAlloc(this.core, STATE_PAIRS * 2, 'the state table');
     this.buffer = this.core.memory.buffer;
     this.u8 = new Uint8Array(this.buffer);
     this.u16 = new Uint16Array(this.buffer);
@@ -103,19 +91,20 @@ export class CoreReads {
   /**
    * Copies the batch's messages into the core and scans them: returns the number of items
    * (reads, valid or not) of the messages the core could read; message records tell which.
+   * Reads whose numeric `ts` is outside [minTs, maxTs] are left to the object path.
    */
-  scan(buf: Uint8Array, offsets: Uint32Array): number {
+  scan(buf: Uint8Array, offsets: Uint32Array, minTs: number, maxTs: number): number {
     const n = offsets.length - 1;
     const bufPtr = this.region('messages', buf.length + 8);
     const offPtr = this.region('offsets', offsets.length * 4);
-    const msgsPtr = this.region('message records', n * MSG);
+    const msgsPtr = this.region('message records', n * MSG_RECORD);
     this.u8.set(buf, bufPtr);
     this.u32.set(offsets, offPtr >> 2);
     let cap = Math.max(1024, n * 2);
     for (;;) {
-      const itemsPtr = this.region('item records', cap * ITEM);
-      cap = this.regions.get('item records')!.bytes / ITEM;
-      const count = this.core.scanTask(bufPtr, offPtr, n, msgsPtr, itemsPtr, cap);
+      const itemsPtr = this.region('item records', cap * ITEM_RECORD);
+      cap = this.regions.get('item records')!.bytes / ITEM_RECORD;
+      const count = this.core.scanTask(bufPtr, offPtr, n, msgsPtr, itemsPtr, cap, minTs, maxTs);
       if (count >= 0) {
         this.keysPtr = 0;
         this.keyEndsPtr = 0;
@@ -128,7 +117,7 @@ export class CoreReads {
     }
   }
 
-  /** Message m's status (reads.ts M_*), first item, items and whether it carried one read. */
+  /** Message m's status (layout.ts M_*), first item, items and whether it carried one read. */
   mStatus = 0;
   mFirst = 0;
   mCount = 0;
@@ -136,7 +125,7 @@ export class CoreReads {
 
   /** Reads message m's record into mStatus, mFirst, mCount, mSingle (no object per message); returns mStatus. */
   readMessage(m: number): number {
-    const at = (this.msgsPtr + m * MSG) >> 2;
+    const at = (this.msgsPtr + m * MSG_RECORD) >> 2;
     this.mStatus = this.u32[at] | 0;
     this.mFirst = this.u32[at + 1];
     this.mCount = this.u32[at + 2];
@@ -144,9 +133,9 @@ export class CoreReads {
     return this.mStatus;
   }
 
-  /** Item flags (reads.ts F_*). Views as of the last refresh(): call it after anything that may grow memory. */
+  /** Item flags (layout.ts F_*). Views as of the last refresh(): call it after anything that may grow memory. */
   flags(item: number): number {
-    return this.u32[(this.itemsPtr + item * ITEM + I_FLAGS) >> 2];
+    return this.u32[(this.itemsPtr + item * ITEM_RECORD + I_FLAGS) >> 2];
   }
 
   /** The item's bytes in the batch buffer `buf` (the object path decodes them). */
@@ -157,23 +146,23 @@ export class CoreReads {
   /** Item span relative to the batch buffer. */
   start(item: number): number {
     this.refresh();
-    return this.u32[(this.itemsPtr + item * ITEM + I_START) >> 2] - this.bufPtr;
+    return this.u32[(this.itemsPtr + item * ITEM_RECORD + I_START) >> 2] - this.bufPtr;
   }
 
   end(item: number): number {
     this.refresh();
-    return this.u32[(this.itemsPtr + item * ITEM + I_END) >> 2] - this.bufPtr;
+    return this.u32[(this.itemsPtr + item * ITEM_RECORD + I_END) >> 2] - this.bufPtr;
   }
 
   /** The agency's byte range, relative to the batch buffer (length 0 when none). */
   agencyAt(item: number): number {
     this.refresh();
-    return this.u32[(this.itemsPtr + item * ITEM + I_AGENCY) >> 2] - this.bufPtr;
+    return this.u32[(this.itemsPtr + item * ITEM_RECORD + I_AGENCY) >> 2] - this.bufPtr;
   }
 
   agencyLength(item: number): number {
     this.refresh();
-    return this.u16[(this.itemsPtr + item * ITEM + I_AGENCY_LEN) >> 1];
+    return this.u16[(this.itemsPtr + item * ITEM_RECORD + I_AGENCY_LEN) >> 1];
   }
 
   /**
@@ -227,13 +216,13 @@ export class CoreReads {
       const dst16 = other.u16;
       const table = other.states >> 1;
       for (let i = 0; i < count; i++) {
-        const rec = this.itemsPtr + list[from + i] * ITEM;
+        const rec = this.itemsPtr + list[from + i] * ITEM_RECORD;
         const plate = this.u32[(rec + I_PLATE) >> 2];
         const len = this.u16[(rec + I_PLATE_LEN) >> 1];
-        const q = queries + i * 32;
+        const q = queries + i * QUERY_RECORD;
         dst.set(src.subarray(plate, plate + len), q);
-        dst[q + 24] = len;
-        dst16[(q + 26) >> 1] = dst16[table + this.u16[(rec + I_STATE) >> 1]];
+        dst[q + QUERY_LEN] = len;
+        dst16[(q + QUERY_STATE) >> 1] = dst16[table + this.u16[(rec + I_STATE) >> 1]];
       }
     };
   }

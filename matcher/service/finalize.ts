@@ -3,7 +3,7 @@
  * suppression state), the records of reads that hit, dead letters, and the ids that make a
  * redelivered batch store nothing twice.
  */
-import type { HotlistEntry, ReadRecord } from '../types.js';
+import type { AlertTier, HotlistEntry, ReadRecord } from '../types.js';
 import { buildAlert, entryIdOf, type AlertContext } from '../alerts.js';
 import type { EntryStore } from './compile.js';
 import type { NonhitGroup, TaskResult } from './processor.js';
@@ -11,9 +11,10 @@ import type { OutputMessage } from './outputs.js';
 import { subjectToken, type Subjects } from './subjects.js';
 import { encodeJson, type Reject } from './wire.js';
 import { ByteWriter, RECORDS_HEADER, RecordsMessages } from './record-json.js';
-import type { AlertSuppressor } from './suppression.js';
+import type { AlertSuppressor, TentativeOffer } from './suppression.js';
 import { buildRecord, retentionFor, type RetentionConfig } from './retention.js';
 import type { ServiceMetrics } from './metrics.js';
+import { lapsed } from './expiry.js';
 
 /** An input message of the batch. */
 export interface BatchMessage {
@@ -47,6 +48,38 @@ export interface FinalizeDeps {
   suppressor: AlertSuppressor;
   retention: RetentionConfig;
   maxOutputBytes: number;
+}
+
+/** An alert output of a finalized batch and its suppression decision, to settle once its store is known. */
+export interface PendingAlert {
+  /** Index of the alert in {@link FinalizedBatch.outputs}. */
+  output: number;
+  offer: TentativeOffer;
+  tier: AlertTier;
+  list: string;
+}
+
+/**
+ * The outputs of a batch and the suppression decisions behind them, none of them final: an
+ * alert's decision is kept once the alert is stored, a suppressed repeat's once its input
+ * message is done (see suppression.ts and batch-outcome.ts).
+ */
+export interface FinalizedBatch {
+  /** Published first: alerts, dead letters, records of reads that emitted no alert. */
+  outputs: OutputMessage[];
+  /**
+   * Hit records of input messages that emitted alerts: published only once every alert of
+   * their message is stored, so a stored record never names an alert that is not.
+   */
+  deferred: OutputMessage[];
+  alerts: PendingAlert[];
+  /** Suppressed repeats, by input message index. */
+  repeats: Array<{ input: number; offer: TentativeOffer }>;
+}
+
+/** An empty {@link FinalizedBatch}, for {@link finalizeBatch} to fill. */
+export function emptyFinalized(): FinalizedBatch {
+  return { outputs: [], deferred: [], alerts: [], repeats: [] };
 }
 
 /** A dead letter: the original bytes (cut to what the server accepts) and why. */
@@ -99,16 +132,22 @@ function pushRecords(records: readonly ReadRecord[], cls: 'hit' | 'nonhit', tag:
   }
 }
 
-/** Every output of a processed batch, each tagged with the input message it comes from. */
-export function finalizeBatch(batch: readonly BatchMessage[], result: TaskResult, gen: HotlistVersion, live: LiveChanges | undefined, deps: FinalizeDeps): OutputMessage[] {
-  const outputs: OutputMessage[] = [];
+/**
+ * Every output of a processed batch, each tagged with the input message it comes from, with
+ * the tentative suppression decisions behind them. Fills `into` as it goes, so that a caller
+ * whose finalizing throws half-way can still undo the decisions made (see batch-outcome.ts).
+ */
+export function finalizeBatch(
+  batch: readonly BatchMessage[], result: TaskResult, gen: HotlistVersion, live: LiveChanges | undefined, deps: FinalizeDeps, into: FinalizedBatch = emptyFinalized(),
+): FinalizedBatch {
+  const outputs = into.outputs;
   const base = gen.entries.length;
   const m = deps.metrics;
   const now = Date.now();
   const changed = live !== undefined && (live.entries.length > 0 || live.cancelled.size > 0 || live.staleBase.size > 0);
   const ctx: AlertContext = {
     // Live changes make a version of their own: the compiled one plus the overlay's.
-    hotlistVersion: changed ? `${gen.version}+live${live!.version}` : gen.version,
+    hotlistVersion: changed ? `${gen.version}+live${live.version}` : gen.version,
     now,
     refreshedAt: (source) => (source !== undefined ? gen.refreshed.get(source) : undefined) ?? gen.loadedAt,
   };
@@ -133,6 +172,7 @@ export function finalizeBatch(batch: readonly BatchMessage[], result: TaskResult
     if (out.hitReads.length === 0) continue;
     const hitRecords: ReadRecord[] = [];
     const lateNonhit: ReadRecord[] = [];
+    let alerted = false;
     for (const hr of out.hitReads) {
       const emitted: string[] = [];
       let matched = 0;
@@ -140,35 +180,40 @@ export function finalizeBatch(batch: readonly BatchMessage[], result: TaskResult
         const entry = hit.entry >= base ? live!.entries[hit.entry - base] : gen.entries.get(hit.entry);
         if (changed) {
           const id = entryIdOf(entry, hit.entry);
-          if (live!.cancelled.has(id) || (hit.entry < base && live!.staleBase.has(id))) continue;
+          if (live.cancelled.has(id) || (hit.entry < base && live.staleBase.has(id))) continue;
         }
+        // An entry stops matching at its `expires`, not at the next build (expiry.ts).
+        if (lapsed(entry, now)) continue;
         matched++;
         const alert = buildAlert(hr.read, hr.read.id, entry, hit.entry, hit, ctx);
         alert.alertId = `${inc.key}.${hr.index}.${hit.entry}`;
         const maxAge = entry.source !== undefined ? gen.maxAge.get(entry.source) : undefined;
         if (maxAge !== undefined && alert.hotlistAgeS > maxAge) alert.stale = true;
-        const sightings = deps.suppressor.offer(alert);
-        if (sightings === undefined) {
-          m.suppressed();
+        // Tentative: kept only once the alert is stored (or, for a repeat, its message is done),
+        // so a redelivered batch emits again what was not stored.
+        const offer = deps.suppressor.offerTentative(alert);
+        if (offer.sightings === undefined) {
+          into.repeats.push({ input: i, offer });
           continue;
         }
-        alert.sightings = sightings;
+        alert.sightings = offer.sightings;
+        into.alerts.push({ output: outputs.length, offer, tier: alert.match, list: alert.list });
         outputs.push({ subject: deps.subjects.alerts(alert.agency), data: encodeJson(alert), id: alert.alertId, input: i });
-        m.alert(alert.match, alert.list);
         emitted.push(alert.alertId);
+        alerted = true;
       }
       if (matched === 0) {
-        // Every entry it hit was cancelled live: a read like any other.
+        // Every entry it hit was cancelled live or has lapsed: a read like any other.
         lateNonhit.push(buildRecord(hr.read, [], retentionFor(hr.read.agency, false, hr.read.ts, deps.retention)));
       } else {
         hitRecords.push(buildRecord(hr.read, emitted, retentionFor(hr.read.agency, true, hr.read.ts, deps.retention)));
       }
     }
     if (lateNonhit.length > 0) pushRecords(lateNonhit, 'nonhit', 'nonhit-late', inc, i, out.single, deps, outputs);
-    if (hitRecords.length > 0) pushRecords(hitRecords, 'hit', 'hit', inc, i, out.single, deps, outputs);
+    if (hitRecords.length > 0) pushRecords(hitRecords, 'hit', 'hit', inc, i, out.single, deps, alerted ? into.deferred : outputs);
   }
   m.readsIn(readsIn);
   m.fastReads(result.fastReads ?? 0);
   if (nonhit > 0) m.record('nonhit', nonhit);
-  return outputs;
+  return into;
 }

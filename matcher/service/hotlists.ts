@@ -52,7 +52,15 @@ export async function loadSources(configs: readonly HotlistSourceConfig[], logge
       logger.warn({ source: cfg.source, file: r.file, line: r.line, code: r.code }, `hotlist row rejected: ${r.reason}`);
     }
     if (result.rejected.length > 20) logger.warn({ file: cfg.file, more: result.rejected.length - 20 }, 'more hotlist rows rejected');
-    logger.info({ source: cfg.source, file: cfg.file, entries: result.entries.length, rejected: result.rejected.length, junk: result.junk, expired: result.expired }, 'hotlist loaded');
+    // Loaded, but likely wrong (a list type typo, a state that never matches): same cap as rejections.
+    for (const w of result.warnings.slice(0, 20)) {
+      logger.warn({ source: cfg.source, file: w.file, line: w.line, code: w.code }, `hotlist entry warning: ${w.reason}`);
+    }
+    if (result.warningCount > 20) logger.warn({ file: cfg.file, more: result.warningCount - 20 }, 'more hotlist entry warnings');
+    logger.info({
+      source: cfg.source, file: cfg.file, entries: result.entries.length, rejected: result.rejected.length, junk: result.junk,
+      expired: result.expired, warnings: result.warningCount,
+    }, 'hotlist loaded');
     sources.push({
       source: cfg.source,
       file: cfg.file,

@@ -9,7 +9,10 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServiceMetrics } from './metrics.js';
 
-/** Overall state: `degraded` still serves (a hotlist is stale), `failing` does not (NATS down, not started). */
+/**
+ * Overall state: `degraded` still serves (a hotlist is stale, or reloads keep being refused),
+ * `failing` does not (NATS down, not started).
+ */
 export type HealthStatus = 'ok' | 'degraded' | 'failing';
 
 /** NATS connection check. */
@@ -36,14 +39,28 @@ export interface HotlistHealth {
   entries?: number;
 }
 
+/** Hotlist reloads refused in a row (the version in force stays). */
+export interface ReloadHealth {
+  /** Reloads refused since the last one that was swapped in. */
+  consecutiveRefusals: number;
+  /** Refusals in a row that make the service `degraded` (`hotlistRefusalsDegraded`; 0: never). */
+  degradedAfter: number;
+  /** The last refusal: when (ISO 8601) and why. */
+  lastRefusedAt?: string;
+  lastError?: string;
+}
+
 /** What `/healthz` returns. */
 export interface HealthReport {
   status: HealthStatus;
+  /** Why the status is not `ok`, one line each (absent when `ok`). */
+  reasons?: string[];
   checks: {
     nats: NatsHealth;
     hotlists: HotlistHealth[];
     /** Worker pool: threads and utilization, when started. */
     pool?: { threads: number; utilization: number; queued?: number };
+    hotlistReload?: ReloadHealth;
     [check: string]: unknown;
   };
 }
@@ -55,19 +72,32 @@ export interface HealthInputs {
   /** False until the pool and subscriptions are up, and again while shutting down. Default true. */
   ready?: boolean;
   pool?: HealthReport['checks']['pool'];
+  reload?: ReloadHealth;
 }
 
 /**
  * Derives the status: `failing` when NATS is unreachable or the service is not ready,
- * `degraded` when any hotlist source is stale, else `ok`.
+ * `degraded` when any hotlist source is stale or the last `degradedAfter` reloads were all
+ * refused (the service matches, but against a version nobody meant to keep), else `ok`.
  */
 export function assessHealth(inputs: HealthInputs): HealthReport {
   const ready = inputs.ready ?? true;
-  const status: HealthStatus =
-    !inputs.nats.connected || !ready ? 'failing' : inputs.hotlists.some((h) => h.stale) ? 'degraded' : 'ok';
+  const failing: string[] = [];
+  if (!inputs.nats.connected) failing.push(`NATS not connected${inputs.nats.error === undefined ? '' : `: ${inputs.nats.error}`}`);
+  if (!ready) failing.push('not ready (starting or stopping)');
+  const degraded: string[] = [];
+  for (const h of inputs.hotlists) if (h.stale) degraded.push(`hotlist source ${h.source} is stale: refreshed ${h.ageS} s ago, allowed ${h.maxAgeS} s`);
+  const r = inputs.reload;
+  if (r !== undefined && r.degradedAfter > 0 && r.consecutiveRefusals >= r.degradedAfter) {
+    degraded.push(`hotlist reload refused ${r.consecutiveRefusals} times in a row; the version in force stays${r.lastError === undefined ? '' : `: ${r.lastError}`}`);
+  }
+  const status: HealthStatus = failing.length > 0 ? 'failing' : degraded.length > 0 ? 'degraded' : 'ok';
   const checks: HealthReport['checks'] = { nats: inputs.nats, hotlists: inputs.hotlists, ready };
   if (inputs.pool !== undefined) checks.pool = inputs.pool;
-  return { status, checks };
+  if (r !== undefined) checks.hotlistReload = r;
+  const report: HealthReport = { status, checks };
+  if (status !== 'ok') report.reasons = [...failing, ...degraded];
+  return report;
 }
 
 /** Freshness of a source refreshed at `refreshedAt` (epoch ms), at `now`. */

@@ -2,7 +2,7 @@
  * Prometheus metrics of the service, on a registry of its own (never prom-client's global one,
  * so two services in one process, or a test, do not collide).
  *
- * Latency is kept in HDR histograms (1 µs .. 60 s, 3 significant digits) instead of a
+ * Latency is kept in HDR histograms (latency.ts: 1 µs .. 60 s, 3 significant digits) instead of a
  * prom-client histogram: recording is an array increment, and the quantiles are exact to
  * 0.1 % instead of bucket-interpolated. They are exposed at scrape time as gauges,
  * `platesieve_latency_seconds{stage,quantile}`, computed over a sliding window (the current
@@ -13,22 +13,28 @@
  * Counters are hot (per batch, per alert, per record): label children are looked up once and
  * cached, so a call is a Map lookup and an add, not a label hash.
  */
-import { build, type Histogram as HdrHistogram } from 'hdr-histogram-js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { InvalidReadCode, MatchTier, RetentionClass } from '../types.js';
+import type { AlertTier, RetentionClass } from '../types.js';
+import type { RejectCode } from './wire.js';
+import { HIGHEST_US, hdr, LATENCY_STAGES, QUANTILES, StageLatency, summarize, type LatencyStage, type LatencySummary } from './latency.js';
 
-/** Stages whose latency is recorded. */
-export type LatencyStage = 'match' | 'end_to_end';
+export type { LatencyStage, LatencySummary } from './latency.js';
 
-/** Latency of a stage in milliseconds, from {@link ServiceMetrics.latencySummary}. */
-export interface LatencySummary {
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  /** Samples recorded. */
-  count: number;
+/**
+ * Where a batch failed as a whole (an exception, not an output refused): `match` (the
+ * runner), `finalize` (alerts and records on the main thread), `publish` (handing the
+ * outputs to NATS), `settle` (acks, naks and dead letters afterwards).
+ */
+export type BatchStage = 'match' | 'finalize' | 'publish' | 'settle';
+const BATCH_STAGES: readonly BatchStage[] = ['match', 'finalize', 'publish', 'settle'];
+
+/** One hotlist source at scrape time. */
+export interface HotlistSourceSample {
+  source: string;
+  /** Entries in force from the files naming this source. */
+  entries: number;
+  /** Seconds since the source was last refreshed. */
+  ageS: number;
 }
 
 /** Options of {@link ServiceMetrics}. */
@@ -41,74 +47,9 @@ export interface ServiceMetricsOptions {
   now?: () => number;
 }
 
-const LOWEST_US = 1;
-const HIGHEST_US = 60_000_000;
-const STAGES: readonly LatencyStage[] = ['match', 'end_to_end'];
-/** Quantile label -> percentile asked of the HDR histogram; `1` is the maximum. */
-const QUANTILES: ReadonlyArray<[string, number]> = [
-  ['0.5', 50],
-  ['0.9', 90],
-  ['0.99', 99],
-  ['0.999', 99.9],
-  ['1', 100],
-];
+/** Live apply latency, seconds: the promise is one second. */
+const LIVE_APPLY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
-
-function hdr(): HdrHistogram {
-  return build({
-    lowestDiscernibleValue: LOWEST_US,
-    highestTrackableValue: HIGHEST_US,
-    numberOfSignificantValueDigits: 3,
-    autoResize: false,
-  });
-}
-
-/** Lifetime histogram plus two rotating windows of one stage. */
-class StageLatency {
-  readonly lifetime = hdr();
-  private current = hdr();
-  private previous = hdr();
-  private windowStart: number;
-
-  constructor(
-    private readonly windowMs: number,
-    private readonly now: () => number,
-  ) {
-    this.windowStart = now();
-  }
-
-  record(micros: number, count: number): void {
-    this.rotate();
-    this.current.recordValueWithCount(micros, count);
-    this.lifetime.recordValueWithCount(micros, count);
-  }
-
-  /** Fills `into` with the last one to two windows. */
-  windowed(into: HdrHistogram): HdrHistogram {
-    this.rotate();
-    into.reset();
-    into.add(this.previous);
-    into.add(this.current);
-    return into;
-  }
-
-  private rotate(): void {
-    const t = this.now();
-    const elapsed = t - this.windowStart;
-    if (elapsed < this.windowMs) return;
-    if (elapsed >= 2 * this.windowMs) {
-      // Nothing recorded for a whole window: both are stale.
-      this.previous.reset();
-      this.current.reset();
-    } else {
-      const stale = this.previous;
-      this.previous = this.current;
-      stale.reset();
-      this.current = stale;
-    }
-    this.windowStart = t;
-  }
-}
 
 type Child = { inc(value?: number): void };
 
@@ -122,21 +63,23 @@ export class ServiceMetrics {
   private readonly alertsTotal: Counter<'tier' | 'list'>;
   private readonly suppressedTotal: Counter;
   private readonly deadLettersTotal: Counter<'reason'>;
+  private readonly batchesFailedTotal: Counter<'stage'>;
+  private readonly outputRetriesTotal: Counter;
   private readonly recordsTotal: Counter<'class'>;
   private readonly batchSize: Histogram;
   private readonly poolUtilizationGauge: Gauge;
   private readonly inflightGauge: Gauge;
-  private readonly hotlistEntriesGauge: Gauge<'source'>;
+  private readonly liveApplySeconds: Histogram;
   private readonly latency = new Map<LatencyStage, StageLatency>();
   private readonly scratch = hdr();
   private readonly children = new Map<string, Child>();
-  private hotlistAgeSource: () => Readonly<Record<string, number>> = () => ({});
+  private hotlistSource: () => Iterable<HotlistSourceSample> = () => [];
 
   constructor(opts: ServiceMetricsOptions = {}) {
     const registers = [this.registry];
     const now = opts.now ?? Date.now;
     const windowMs = opts.latencyWindowMs ?? 60_000;
-    for (const stage of STAGES) this.latency.set(stage, new StageLatency(windowMs, now));
+    for (const stage of LATENCY_STAGES) this.latency.set(stage, new StageLatency(windowMs, now));
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'platesieve_' });
 
     this.readsTotal = new Counter({ name: 'platesieve_reads_total', help: 'Reads received (valid or not).', registers });
@@ -153,7 +96,7 @@ export class ServiceMetrics {
     });
     this.alertsTotal = new Counter({
       name: 'platesieve_alerts_total',
-      help: 'Alerts published, by match tier and list type.',
+      help: 'Alerts published (stored, in JetStream mode), by match tier and list type; suppressed repeats and alerts not stored are not counted.',
       labelNames: ['tier', 'list'],
       registers,
     });
@@ -166,6 +109,19 @@ export class ServiceMetrics {
       name: 'platesieve_deadletters_total',
       help: 'Messages published to the dead-letter subject, by reason.',
       labelNames: ['reason'],
+      registers,
+    });
+    this.batchesFailedTotal = new Counter({
+      name: 'platesieve_batches_failed_total',
+      help: 'Batches that failed as a whole, by stage; their messages were redelivered (JetStream) or dead-lettered (core).',
+      labelNames: ['stage'],
+      registers,
+    });
+    // Every stage at 0 from the start, so `rate()` and alerts see the series before the first failure.
+    for (const stage of BATCH_STAGES) this.batchesFailedTotal.labels({ stage }).inc(0);
+    this.outputRetriesTotal = new Counter({
+      name: 'platesieve_output_retries_total',
+      help: 'Reads messages handed back for redelivery because their outputs could not be stored (JetStream mode; retried without limit, with backoff).',
       registers,
     });
     this.recordsTotal = new Counter({
@@ -190,14 +146,26 @@ export class ServiceMetrics {
       help: 'Batches sent to the pool and not yet completed.',
       registers,
     });
-    this.hotlistEntriesGauge = new Gauge({
-      name: 'platesieve_hotlist_entries',
-      help: 'Hotlist entries loaded, by source.',
-      labelNames: ['source'],
+    this.liveApplySeconds = new Histogram({
+      name: 'platesieve_live_apply_seconds',
+      help: 'Live hotlist changes: seconds from the change\'s write to the key-value bucket (server clock) to the overlay holding it in force.',
+      buckets: LIVE_APPLY_BUCKETS,
       registers,
     });
 
-    const ages = (): Readonly<Record<string, number>> => this.hotlistAgeSource();
+    // Both hotlist gauges read one callback at scrape time and are reset first, so they
+    // always list the same sources and a source that is gone leaves both.
+    const sources = (): Iterable<HotlistSourceSample> => this.hotlistSource();
+    new Gauge({
+      name: 'platesieve_hotlist_entries',
+      help: 'Hotlist entries in force from the files, by source.',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of sources()) this.set({ source: s.source }, s.entries);
+      },
+    });
     new Gauge({
       name: 'platesieve_hotlist_age_seconds',
       help: 'Seconds since each hotlist source was last refreshed.',
@@ -205,7 +173,7 @@ export class ServiceMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [source, age] of Object.entries(ages())) this.set({ source }, age);
+        for (const s of sources()) this.set({ source: s.source }, s.ageS);
       },
     });
 
@@ -248,13 +216,13 @@ export class ServiceMetrics {
     if (n > 0) this.fastReadsTotal.inc(n);
   }
 
-  /** A read rejected as malformed. */
-  invalidRead(code: InvalidReadCode | string, n = 1): void {
+  /** A read rejected as malformed (its code: an InvalidReadCode or another reject code of a read). */
+  invalidRead(code: RejectCode, n = 1): void {
     this.child(this.invalidTotal, 'i', { code }).inc(n);
   }
 
-  /** An alert published. */
-  alert(tier: MatchTier | string, list: string): void {
+  /** An alert published (stored, in JetStream mode). */
+  alert(tier: AlertTier, list: string): void {
     this.child(this.alertsTotal, 'a', { tier, list }).inc();
   }
 
@@ -266,6 +234,16 @@ export class ServiceMetrics {
   /** A message dead-lettered. */
   deadLetter(reason: string, n = 1): void {
     this.child(this.deadLettersTotal, 'd', { reason }).inc(n);
+  }
+
+  /** A batch that failed as a whole at `stage`. */
+  batchFailed(stage: BatchStage): void {
+    this.child(this.batchesFailedTotal, 'b', { stage }).inc();
+  }
+
+  /** A reads message handed back because its outputs could not be stored. */
+  outputRetry(): void {
+    this.outputRetriesTotal.inc();
   }
 
   /** Read records published in a retention class. */
@@ -288,14 +266,17 @@ export class ServiceMetrics {
     this.inflightGauge.set(n);
   }
 
-  /** Entries loaded from a hotlist source. */
-  hotlistEntries(source: string, n: number): void {
-    this.hotlistEntriesGauge.set({ source }, n);
+  /**
+   * Sets the callback read at each scrape for `platesieve_hotlist_entries` and
+   * `platesieve_hotlist_age_seconds`: one sample per source in force.
+   */
+  hotlistSources(fn: () => Iterable<HotlistSourceSample>): void {
+    this.hotlistSource = fn;
   }
 
-  /** Sets the callback read at each scrape for `platesieve_hotlist_age_seconds`: age in seconds by source. */
-  hotlistAges(fn: () => Readonly<Record<string, number>>): void {
-    this.hotlistAgeSource = fn;
+  /** A live change put in force `seconds` after it was written. */
+  liveApplied(seconds: number): void {
+    if (seconds >= 0) this.liveApplySeconds.observe(seconds);
   }
 
   /**
@@ -310,16 +291,7 @@ export class ServiceMetrics {
 
   /** Latency of a stage over the whole run, in milliseconds. */
   latencySummary(stage: LatencyStage): LatencySummary {
-    const h = (this.latency.get(stage) as StageLatency).lifetime;
-    const ms = (percentile: number): number => (h.totalCount === 0 ? 0 : h.getValueAtPercentile(percentile) / 1000);
-    return {
-      p50: ms(50),
-      p90: ms(90),
-      p99: ms(99),
-      p999: ms(99.9),
-      max: h.totalCount === 0 ? 0 : h.maxValue / 1000,
-      count: h.totalCount,
-    };
+    return summarize((this.latency.get(stage) as StageLatency).lifetime);
   }
 
   /** Exposition text (Prometheus text format 0.0.4). */

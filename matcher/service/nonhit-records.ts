@@ -7,8 +7,9 @@ import type { RetentionPolicy } from './retention.js';
 import { buildRecord, policyFor, retentionFor } from './retention.js';
 import { interned } from './msgpack.js';
 import { ByteWriter, RecordsMessages } from './record-json.js';
-import { F_AGENCY, type CoreReads } from './core-reads.js';
-import type { BatchReads, NonhitGroup, ProcessorSettings, Read, Task } from './processor.js';
+import type { CoreReads } from './core-reads.js';
+import { F_AGENCY } from '../core/layout.js';
+import type { BatchReads, NonhitGroup, ProcessorSettings, Read, Task } from './task.js';
 
 /** Records messages by retention policy name, of an input message or of a whole batch. */
 export interface Groups {
@@ -56,7 +57,7 @@ export class NonhitWriter {
     const byAgency = Object.keys(retention.agencies).length > 0;
     const count = reads.origin.length;
     core?.refresh(); // matching may have grown the core's memory
-    this.policies = new Array(count);
+    this.policies = new Array<RetentionPolicy | undefined>(count);
     this.fastPos = new Int32Array(count).fill(-1);
     const lists = new Map<RetentionPolicy, number[]>();
     for (let b = 0; b < count; b++) {

@@ -41,8 +41,8 @@ function toHeaders(h: Record<string, string> | undefined, id?: string): MsgHdrs 
 export class CorePublisher implements Publisher {
   constructor(private readonly nc: NatsConnection) {}
 
-  async publish(messages: readonly OutputMessage[]): Promise<Array<Error | undefined>> {
-    const errors: Array<Error | undefined> = new Array(messages.length);
+  publish(messages: readonly OutputMessage[]): Promise<Array<Error | undefined>> {
+    const errors = new Array<Error | undefined>(messages.length);
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
       try {
@@ -52,7 +52,7 @@ export class CorePublisher implements Publisher {
         errors[i] = asError(err);
       }
     }
-    return errors;
+    return Promise.resolve(errors);
   }
 }
 
@@ -80,18 +80,20 @@ function hasErrorKey(data: Uint8Array): boolean {
  * stream already has it), and `Nats-Msg-Id` makes a redelivery store nothing twice.
  */
 export class JetStreamBatchPublisher implements Publisher {
-  private readonly inbox = createInbox();
+  private readonly inbox: string;
   private readonly batches = new Map<number, PendingBatch>();
   private next = 0;
   private readonly sub: Subscription;
 
-  constructor(private readonly nc: NatsConnection, private readonly timeoutMs: number) {
+  /** `inboxPrefix`: the connection's (`nats.inboxPrefix`), so server permissions on reply subjects cover these too. */
+  constructor(private readonly nc: NatsConnection, private readonly timeoutMs: number, inboxPrefix?: string) {
+    this.inbox = createInbox(inboxPrefix);
     this.sub = nc.subscribe(`${this.inbox}.>`, { callback: (_err, msg) => this.acknowledged(msg) });
   }
 
   publish(messages: readonly OutputMessage[]): Promise<Array<Error | undefined>> {
     const n = messages.length;
-    const errors: Array<Error | undefined> = new Array(n);
+    const errors = new Array<Error | undefined>(n);
     if (n === 0) return Promise.resolve(errors);
     const id = this.next++;
     return new Promise((resolve) => {

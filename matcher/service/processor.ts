@@ -6,48 +6,19 @@
  * alerts (it alone holds the hotlist entries and the suppression state).
  */
 import { performance } from 'node:perf_hooks';
-import type { MatcherSnapshot, PlateRead } from '../types.js';
+import type { PlateRead } from '../types.js';
 import { createHitMatcherFromSnapshot } from '../matcher.js';
 import type { Hit, HitMatcher, HitResult } from '../hits.js';
-import { completeRead, decodeReads, type Reject, type RejectCode } from './wire.js';
-import type { RetentionConfig } from './retention.js';
+import { badMsgpackReason, BadItem, completeRead, decodeReads, type Reject } from './wire.js';
 import { unpackr } from './msgpack.js';
-import { coreReadsOf, F_FAST, F_ID_MISSING, M_OK, type CoreReads } from './core-reads.js';
+import { coreReadsOf, type CoreReads } from './core-reads.js';
+import { F_DEEP, F_FAST, F_ID_MISSING, M_OK } from '../core/layout.js';
+import { checkFields, checkNesting, maxTs, TOO_DEEP_REASON, TS_MIN_MS } from './bounds.js';
 import { finishGroups, NonhitWriter, type Groups } from './nonhit-records.js';
+import type { BatchReads, HitRead, MessageOutcome, NonhitGroup, OverlayTask, ProcessorSettings, Read, Task, TaskResult } from './task.js';
 
-/** A batch of messages: payloads concatenated in one buffer (transferred, not cloned). */
-export interface Task {
-  buf: Uint8Array;
-  /** Message i is buf[offsets[i], offsets[i + 1]). */
-  offsets: Uint32Array;
-  /** Per message: the key read ids derive from (`<stream>.<seq>` in JetStream mode). */
-  keys: string[];
-  receivedAt: number;
-  /** Live entries to match besides the snapshot (liveUpdates); their hits are numbered from `offset`. */
-  overlay?: OverlayTask;
-}
-
-/** A task of messages: their payloads copied into one buffer (which a worker takes by transfer). */
-export function taskOf(payloads: readonly Uint8Array[], keys: string[], receivedAt: number): Task {
-  let size = 0;
-  for (const p of payloads) size += p.length;
-  const buf = new Uint8Array(size);
-  const offsets = new Uint32Array(payloads.length + 1);
-  let at = 0;
-  for (let i = 0; i < payloads.length; i++) {
-    buf.set(payloads[i], at);
-    at += payloads[i].length;
-    offsets[i + 1] = at;
-  }
-  return { buf, offsets, keys, receivedAt };
-}
-
-/** A small hotlist of live entries, carried by every task while it is not empty. */
-export interface OverlayTask {
-  version: number;
-  snapshot: MatcherSnapshot;
-  offset: number;
-}
+export { taskOf } from './task.js';
+export type { BatchReads, HitRead, MessageOutcome, NonhitGroup, OverlayTask, ProcessorSettings, Read, Task, TaskResult } from './task.js';
 
 // One instantiated overlay per thread, replaced when its version changes.
 let overlayCache: { version: number; matcher: HitMatcher } | undefined;
@@ -57,76 +28,24 @@ function overlayMatcher(o: OverlayTask): HitMatcher {
   return overlayCache.matcher;
 }
 
-export interface ProcessorSettings {
-  maxMessageBytes: number;
-  /** Largest output payload (the server's max_payload less room for headers). */
-  maxOutputBytes: number;
-  retention: RetentionConfig;
-  /**
-   * Publish the non-hit records of a whole batch together (arrays, one message per policy)
-   * rather than per input message. Core mode only: JetStream's redelivery dedupe needs the
-   * outputs of an input message to be the same whatever batch it lands in.
-   */
-  coalesceRecords?: boolean;
-  /**
-   * Decode every msgpack read with msgpackr and encode its record with JSON.stringify, as
-   * before the fast path: the reference the fast path is tested and benchmarked against.
-   */
-  objectPath?: boolean;
-}
-
-/** A read of a message that hit at least one entry. */
-export interface HitRead {
-  /** Position of the read in its message. */
-  index: number;
-  read: PlateRead & { id: string; ts: number };
-  hits: Hit[];
-}
-
-export interface MessageOutcome {
-  /** Reads the message carried (valid or not). */
-  reads: number;
-  /** True when the message carried one read rather than an array. */
-  single: boolean;
-  /** Encoded records of the reads that hit nothing, by retention policy: usually one message each, more when too large for one. */
-  nonhit: NonhitGroup[];
-  nonhitCount: number;
-  hitReads: HitRead[];
-  rejects: Reject[];
-}
-
-/** Encoded records of reads that hit nothing, under one retention policy. */
-export interface NonhitGroup {
-  policy: string;
-  /** Usually one message; more when the records exceed the largest payload. */
-  data: Uint8Array[];
-  /** Records in each message. */
-  counts: number[];
-}
-
-export interface TaskResult {
-  outcomes: MessageOutcome[];
-  reads: number;
-  matchMicros: number;
-  /** With `coalesceRecords`: the batch's non-hit records (the outcomes then carry none). */
-  nonhit?: NonhitGroup[];
-  /** Reads the core's fast path took (scanned and written without a JavaScript object). */
-  fastReads?: number;
-}
-
-/** A read as the processor holds it: `ts` in epoch ms (the receive time when it had none). */
-export type Read = PlateRead & { id?: string; ts: number };
-
 // A class, not a tag field: a read may carry any field, `code` included.
 class Rejected {
   constructor(readonly reject: Reject) {}
 }
 
-/** Checks a decoded item and completes it as a read (object path). */
+/**
+ * Checks a decoded item against the input bounds (bounds.ts: nesting first, whatever else is
+ * wrong with it, as the fast path does) and completes it as a read (object path).
+ */
 function objectRead(item: unknown, key: string, i: number, receivedAt: number): Read | Rejected {
+  if (item instanceof BadItem) return new Rejected({ index: i, code: item.code, reason: item.reason });
+  const deep = checkNesting(item);
+  if (deep !== undefined) return new Rejected({ index: i, ...deep });
   if (typeof item !== 'object' || item === null || Array.isArray(item)) return new Rejected({ index: i, code: 'NOT_AN_OBJECT', reason: 'read is not an object' });
-  const read = completeRead(item as PlateRead, key, i, receivedAt);
-  return typeof read === 'string' ? new Rejected({ index: i, code: 'BAD_FIELD', reason: read }) : read;
+  const bad = checkFields(item as Record<string, unknown>);
+  if (bad !== undefined) return new Rejected({ index: i, ...bad });
+  const ts = completeRead(item as PlateRead, key, i, receivedAt);
+  return ts !== undefined ? new Rejected({ index: i, ...ts }) : (item as Read);
 }
 
 // Most messages have no rejects, no hits and (coalescing) no records of their own: their
@@ -170,23 +89,23 @@ function takeReads(out: MessageOutcome, single: boolean, k: number): boolean {
   return false;
 }
 
-/** The reads of a batch: those the core scanned (fast) and those decoded by msgpackr or JSON.parse. */
-export interface BatchReads {
-  /** Per read of the batch, in message order: message index << 16 | index in message. */
-  origin: number[];
-  /** Per read: its item in the core (fast path) or -1. */
-  item: number[];
-  /** Per read: its decoded object (object path), or undefined until a fast read needs one. */
-  objects: Array<Read | undefined>;
-  /** Fast reads: their items, and their batch indices. */
-  fastItems: Uint32Array;
-  fastToBatch: Int32Array;
-  fastCount: number;
-  /** Object-path reads and their batch indices. */
-  objectReads: Read[];
-  objectToBatch: number[];
-  /** Some fast read has no `id`: the core needs the message keys. */
-  needKeys: boolean;
+// A read's origin, its message and its position there, packed in one number: message *
+// 2^16 + index. Exact for any number of messages (a shift would wrap at 2^16 messages and
+// give reads to the wrong message); index < 2^16 since takeReads refuses larger messages.
+const ORIGIN = 0x10000;
+
+function originOf(m: number, i: number): number {
+  return m * ORIGIN + i;
+}
+
+/** The message of an origin. */
+function messageOf(o: number): number {
+  return Math.floor(o / ORIGIN);
+}
+
+/** The position in its message of an origin. */
+function positionOf(o: number): number {
+  return o % ORIGIN;
 }
 
 /** Message keys the core can put in a JSON string as they are. */
@@ -199,7 +118,7 @@ function gather(task: Task, settings: ProcessorSettings, outcomes: MessageOutcom
     origin: [], item: [], objects: [], fastItems: new Uint32Array(0), fastToBatch: new Int32Array(0), fastCount: 0, objectReads: [], objectToBatch: [], needKeys: false,
   };
   let total = 0;
-  const items = core !== undefined ? core.scan(buf, task.offsets) : 0;
+  const items = core !== undefined ? core.scan(buf, task.offsets, TS_MIN_MS, maxTs(task.receivedAt)) : 0;
   if (core !== undefined) {
     reads.fastItems = new Uint32Array(items);
     reads.fastToBatch = new Int32Array(items);
@@ -207,7 +126,7 @@ function gather(task: Task, settings: ProcessorSettings, outcomes: MessageOutcom
   const addObject = (read: Read, m: number, i: number): void => {
     reads.objectToBatch.push(reads.origin.length);
     reads.objectReads.push(read);
-    reads.origin.push((m << 16) | i);
+    reads.origin.push(originOf(m, i));
     reads.item.push(-1);
     reads.objects.push(read);
   };
@@ -225,7 +144,7 @@ function gather(task: Task, settings: ProcessorSettings, outcomes: MessageOutcom
       let plainKey: boolean | undefined;
       for (let i = 0; i < k; i++) {
         const it = firstItem + i;
-        const flags = core!.flags(it);
+        const flags = core.flags(it);
         if ((flags & F_ID_MISSING) !== 0) {
           plainKey ??= PLAIN_KEY.test(task.keys[m]);
           if (plainKey) reads.needKeys = true;
@@ -234,16 +153,21 @@ function gather(task: Task, settings: ProcessorSettings, outcomes: MessageOutcom
           const f = reads.fastCount++;
           reads.fastItems[f] = it;
           reads.fastToBatch[f] = reads.origin.length;
-          reads.origin.push((m << 16) | i);
+          reads.origin.push(originOf(m, i));
           reads.item.push(it);
           reads.objects.push(undefined);
           continue;
         }
+        if ((flags & F_DEEP) !== 0) {
+          // msgpackr would recurse as deep as the read goes (and overflow the stack).
+          addReject(out, { index: i, code: 'TOO_DEEP', reason: TOO_DEEP_REASON });
+          continue;
+        }
         let decoded: unknown;
         try {
-          decoded = unpackr.unpack(core!.bytesOf(buf, it));
+          decoded = unpackr.unpack(core.bytesOf(buf, it));
         } catch (err) {
-          addReject(out, { index: i, code: 'BAD_MSGPACK', reason: `not valid msgpack: ${(err as Error).message}` });
+          addReject(out, { index: i, code: 'BAD_MSGPACK', reason: badMsgpackReason(err) });
           continue;
         }
         const read = objectRead(decoded, task.keys[m], i, task.receivedAt);
@@ -271,7 +195,7 @@ function gather(task: Task, settings: ProcessorSettings, outcomes: MessageOutcom
 export function processTask(task: Task, matcher: HitMatcher, settings: ProcessorSettings): TaskResult {
   const n = task.keys.length;
   const buf = task.buf;
-  const outcomes: MessageOutcome[] = new Array(n);
+  const outcomes = new Array<MessageOutcome>(n);
   const core = settings.objectPath === true ? undefined : coreReadsOf(matcher);
   const { reads, total } = gather(task, settings, outcomes, core);
   const { origin, objects } = reads;
@@ -282,7 +206,7 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
     if (o === undefined) {
       const it = reads.item[b];
       const og = origin[b];
-      o = objectRead(unpackr.unpack(core!.bytesOf(buf, it)), task.keys[og >>> 16], og & 0xffff, task.receivedAt) as Read;
+      o = objectRead(unpackr.unpack(core!.bytesOf(buf, it)), task.keys[messageOf(og)], positionOf(og), task.receivedAt) as Read;
       objects[b] = o;
     }
     return o;
@@ -320,7 +244,7 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
   for (const bad of invalid) {
     mark[bad.index] = 2;
     const o = origin[bad.index];
-    addReject(outcomes[o >>> 16], { index: o & 0xffff, code: bad.code as RejectCode, reason: bad.reason });
+    addReject(outcomes[messageOf(o)], { index: positionOf(o), code: bad.code, reason: bad.reason });
   }
   let h = 0;
   while (h < hits.length) {
@@ -329,8 +253,8 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
     while (end < hits.length && hits[end].read === r) end++;
     mark[r] = 1;
     const o = origin[r];
-    const out = outcomes[o >>> 16];
-    const hitRead: HitRead = { index: o & 0xffff, read: objectOf(r) as HitRead['read'], hits: hits.slice(h, end) };
+    const out = outcomes[messageOf(o)];
+    const hitRead: HitRead = { index: positionOf(o), read: objectOf(r) as HitRead['read'], hits: hits.slice(h, end) };
     if (out.hitReads === NO_HITS) out.hitReads = [hitRead];
     else out.hitReads.push(hitRead);
     h = end;
@@ -343,13 +267,13 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
   const nonhit = new NonhitWriter(task, settings, reads, mark, core);
   if (coalesce) {
     nonhit.add(0, count, groups, false);
-    for (let b = 0; b < count; b++) if (mark[b] === 0) outcomes[origin[b] >>> 16].nonhitCount++;
+    for (let b = 0; b < count; b++) if (mark[b] === 0) outcomes[messageOf(origin[b])].nonhitCount++;
   } else {
     let r = 0;
     for (let m = 0; m < n; m++) {
       const out = outcomes[m];
       const first = r;
-      while (r < count && origin[r] >>> 16 === m) r++;
+      while (r < count && messageOf(origin[r]) === m) r++;
       out.nonhitCount += nonhit.add(first, r, groups, out.single);
       if (groups.byPolicy.size > 0) out.nonhit = finishGroups(groups);
     }

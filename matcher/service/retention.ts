@@ -1,13 +1,12 @@
 /**
  * Retention tagging: every read leaves the service as one record carrying the retention
- * policy of its agency (DESIGN.md "Record"). The tag says when the record falls due for
+ * policy of its agency (docs/contracts.md "Record"). The tag says when the record falls due for
  * deletion; deletion itself is done downstream by JetStream streams whose `max_age` is the
  * policy's, one stream per class (see docs/operations.md "Retention").
  *
  * `hold` (evidence holds) is never chosen here: a hold is placed on stored records by an
  * operator action, with its case number, and is not a property of a read as it arrives.
  */
-import { OptionsError } from '../errors.js';
 import type { PlateRead, ReadRecord, Retention, RetentionClass } from '../types.js';
 
 export type { ReadRecord, Retention, RetentionClass } from '../types.js';
@@ -92,35 +91,4 @@ export function buildRecord(read: PlateRead & { id: string }, alertIds: string[]
   record.alertIds = alertIds;
   record.retention = retention;
   return record;
-}
-
-/**
- * Checks a retention configuration once at start. Throws {@link OptionsError} naming the key
- * (`retention.agencies.<ORI>.hitDays`, ...): days must be positive integers (a hit may be kept
- * shorter than a non-hit; no order is imposed), `policy` and `basis` non-empty strings.
- */
-export function validateRetentionConfig(config: RetentionConfig, key = 'retention'): void {
-  if (typeof config !== 'object' || config === null) throw new OptionsError(key, 'must be an object');
-  validatePolicy(config.default, `${key}.default`);
-  if (typeof config.agencies !== 'object' || config.agencies === null || Array.isArray(config.agencies)) {
-    throw new OptionsError(`${key}.agencies`, 'must be an object of policies by agency ORI');
-  }
-  for (const [ori, policy] of Object.entries(config.agencies)) validatePolicy(policy, `${key}.agencies.${ori}`);
-}
-
-/** Checks one policy; see {@link validateRetentionConfig}. */
-export function validatePolicy(policy: RetentionPolicy, key: string): void {
-  if (typeof policy !== 'object' || policy === null) throw new OptionsError(key, 'must be an object');
-  if (typeof policy.policy !== 'string' || policy.policy.trim() === '') {
-    throw new OptionsError(`${key}.policy`, 'must be a non-empty string');
-  }
-  for (const field of ['nonhitDays', 'hitDays'] as const) {
-    const days = policy[field];
-    if (typeof days !== 'number' || !Number.isInteger(days) || days < 1) {
-      throw new OptionsError(`${key}.${field}`, `must be a positive integer number of days, got ${String(days)}`);
-    }
-  }
-  if (typeof policy.basis !== 'string' || policy.basis.trim() === '') {
-    throw new OptionsError(`${key}.basis`, 'must be a non-empty string (the legal basis of the retention period)');
-  }
 }

@@ -68,13 +68,16 @@ class InlineRunner implements BatchRunner {
     this.matcher = createHitMatcherFromSnapshot(snapshot);
   }
 
-  async run(task: Task): Promise<TaskResult> {
-    this.busy = true;
-    try {
-      return processTask(task, this.matcher, this.settings);
-    } finally {
-      this.busy = false;
-    }
+  run(task: Task): Promise<TaskResult> {
+    // The executor turns a throw into a rejection, as the pool's run does.
+    return new Promise((resolve) => {
+      this.busy = true;
+      try {
+        resolve(processTask(task, this.matcher, this.settings));
+      } finally {
+        this.busy = false;
+      }
+    });
   }
 
   utilization(): number {

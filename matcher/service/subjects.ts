@@ -1,9 +1,9 @@
 /**
- * NATS subjects (DESIGN.md "NATS"): reads in on `<prefix>.reads.>`, alerts out on
+ * NATS subjects (docs/contracts.md "NATS"): reads in on `<prefix>.reads.>`, alerts out on
  * `<prefix>.alerts.<agency>`, records on `<prefix>.records.<class>.<policy>`, rejects on
  * `<prefix>.deadletter`.
  *
- * Records carry the retention policy as a last token (DESIGN.md says `records.<class>`):
+ * Records carry the retention policy as a last token (docs/contracts.md "NATS"):
  * retention is enforced by JetStream streams whose max_age is the policy's, and a stream can
  * only select by subject, so agencies with different periods need different subjects. A
  * consumer of every record of a class subscribes to `<prefix>.records.<class>.>`.
@@ -23,15 +23,24 @@ export interface Subjects {
 /** Agency used in the alert subject of a read that names none. */
 export const UNKNOWN_AGENCY = 'UNKNOWN';
 
-/** A subject token from an agency ORI: characters NATS gives meaning to become `_`. */
+// Characters NATS gives meaning to in a subject (separator, wildcards, the white space that
+// ends the subject on the protocol line) and control characters.
+// eslint-disable-next-line no-control-regex -- control characters are what is replaced
+const NOT_IN_TOKEN = /[\s.*>\x00-\x1f\x7f]/g;
+
+/**
+ * A subject token from an agency ORI: characters NATS gives meaning to become `_`. Reads are
+ * checked at decode (bounds.ts: at most 64 printable ASCII bytes), so the alert subject stays
+ * far below the server's control line (4 KiB), whose overrun closes the connection.
+ */
 export function agencyToken(agency: string | undefined): string {
   if (typeof agency !== 'string' || agency === '') return UNKNOWN_AGENCY;
-  return agency.replace(/[\s.*>]/g, '_');
+  return agency.replace(NOT_IN_TOKEN, '_');
 }
 
-/** A subject token from a name: characters NATS gives meaning to become `_`. */
+/** A subject token from a name (a retention policy, at most 64 characters by configuration): characters NATS gives meaning to become `_`. */
 export function subjectToken(name: string): string {
-  return name.replace(/[\s.*>]/g, '_');
+  return name.replace(NOT_IN_TOKEN, '_');
 }
 
 export function subjectsFor(prefix: string): Subjects {

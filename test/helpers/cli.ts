@@ -66,8 +66,8 @@ export function runCli(args: string[], stdin?: Buffer | string, chunkSize?: numb
 export interface TempDir {
   /** The directory (set once the file's tests start). */
   readonly path: string;
-  /** Writes `text` to a new file in it (names are numbered, never reused) and returns its path. */
-  file(name: string, text: string): Promise<string>;
+  /** Writes `text` to a new file in it (names are numbered, never reused) and returns its path. Uses no `this`: destructure it freely. */
+  readonly file: (name: string, text: string) => Promise<string>;
 }
 
 /** Registers the hooks of a {@link TempDir}; call it at the top level of a test file. */

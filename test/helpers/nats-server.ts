@@ -18,6 +18,8 @@ export interface NatsServerOptions {
   args?: string[];
   /** Extra config text appended to the generated config file. */
   config?: string;
+  /** Environment of the server process (added to this process's): `$VAR` in `config` is looked up there. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface NatsServerHandle extends AsyncDisposable {
@@ -70,7 +72,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     for (const f of await readdir(dir)) if (f.endsWith('.ports')) await rm(join(dir, f), { force: true });
     await writeFile(configFile, configText(port, dir, storeDir, options));
     let err = '';
-    const proc = spawn(binary, ['-c', configFile, ...(options.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const env = options.env === undefined ? process.env : { ...process.env, ...options.env };
+    const proc = spawn(binary, ['-c', configFile, ...(options.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'], env });
     proc.stderr?.setEncoding('utf8');
     proc.stderr?.on('data', (chunk: string) => {
       err = (err + chunk).slice(-8000);

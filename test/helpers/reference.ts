@@ -1,5 +1,5 @@
 /**
- * Brute-force reference matcher, written from the matching semantics in DESIGN.md and the
+ * Brute-force reference matcher, written from the matching semantics in docs/contracts.md and the
  * shared contract, not from the core. No index, no filter: every read is compared with every
  * entry, with a plain dynamic-programming Levenshtein. Slow on purpose; property tests hold
  * the real matcher equal to it.

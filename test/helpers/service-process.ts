@@ -35,6 +35,8 @@ export interface ServiceProcessOptions {
   args?: string[];
   /** Milliseconds to wait for "consuming reads". Default 15000. */
   readyTimeoutMs?: number;
+  /** Extra environment variables for the process (on top of this process's environment). */
+  env?: Record<string, string>;
 }
 
 export interface ServiceProcess {
@@ -149,13 +151,14 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   const config = { hotlists: [{ file: SAMPLE_HOTLIST, maxAgeHours: 1_000_000 }], ...options.config };
   await writeFile(configFile, JSON.stringify(config, null, 2));
   const args = [CLI, 'serve', '--config', configFile, '--nats', options.natsUrl, '--metrics-port', '0', ...(options.args ?? [])];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = options.env === undefined ? undefined : { ...process.env, ...options.env };
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
   const logs: LogLine[] = [];
   let err = '';
   let partial = '';
   let opsPort: number | undefined;
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     partial += chunk;
     let nl: number;
     while ((nl = partial.indexOf('\n')) >= 0) {
@@ -171,7 +174,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       }
     }
   });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     err = (err + chunk).slice(-20_000);
   });
   const exited = new Promise<number | string>((r) => {

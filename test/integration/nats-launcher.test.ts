@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, JSONCodec, nkeys, type NatsConnection } from 'nats';
+import { connect, JSONCodec, type NatsConnection } from 'nats';
+import { createUser } from 'nkeys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConfig } from '../../matcher/service/config.js';
 import { natsConnectionOptions } from '../../matcher/service/connection.js';
@@ -151,7 +152,7 @@ describe('natsConnectionOptions against a real server', () => {
   });
 
   it('authenticates with an nkey seed file', async () => {
-    const user = nkeys.createUser();
+    const user = createUser();
     await using server = await startNatsServer({
       jetstream: false,
       config: `authorization { users: [ { nkey: ${user.getPublicKey()} } ] }`,

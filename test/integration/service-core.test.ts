@@ -118,10 +118,22 @@ describe('platesieve serve (core mode)', () => {
     const parts = [SAMPLE.slice(0, q), SAMPLE.slice(q, 2 * q), SAMPLE.slice(2 * q, 3 * q), SAMPLE.slice(3 * q)];
     const subject = `${prefix}.reads.cam`;
     let messages = 0;
-    for (const r of parts[0]) (nc.publish(subject, json(r)), messages++);
-    for (const r of parts[1]) (nc.publish(subject, pack(r)), messages++);
-    for (let i = 0; i < parts[2].length; i += 25) (nc.publish(subject, json(parts[2].slice(i, i + 25))), messages++);
-    for (let i = 0; i < parts[3].length; i += 25) (nc.publish(subject, pack(parts[3].slice(i, i + 25))), messages++);
+    for (const r of parts[0]) {
+      nc.publish(subject, json(r));
+      messages++;
+    }
+    for (const r of parts[1]) {
+      nc.publish(subject, pack(r));
+      messages++;
+    }
+    for (let i = 0; i < parts[2].length; i += 25) {
+      nc.publish(subject, json(parts[2].slice(i, i + 25)));
+      messages++;
+    }
+    for (let i = 0; i < parts[3].length; i += 25) {
+      nc.publish(subject, pack(parts[3].slice(i, i + 25)));
+      messages++;
+    }
     await nc.flush();
 
     await waitFor(

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditLog, exportAuditArray, verifyAuditFile, type AuditRecord } from '../../matcher/audit/index.js';
+import { AuditLog, exportAuditArray, verifyAuditFile, type AuditRecord, type AuditVerifyResult } from '../../matcher/audit/index.js';
 import { canonicalJson } from '../../matcher/audit/canonical.js';
 import { AuditError } from '../../matcher/errors.js';
 import { checkPurpose } from '../../matcher/policy/purpose.js';
@@ -42,10 +42,16 @@ async function writeLines(ls: string[]): Promise<void> {
   await writeFile(file, ls.map((l) => `${l}\n`).join(''));
 }
 
+/** A verification's fields, and its reason against `reason`. */
+function expectProblem(result: AuditVerifyResult, fields: Partial<AuditVerifyResult>, reason: RegExp): void {
+  expect(result).toMatchObject(fields);
+  expect(result.reason).toMatch(reason);
+}
+
 function rehash(r: Record<string, unknown>): string {
   const { hash: _drop, ...body } = r;
   const h = createHash('sha256').update(String(r.prev)).update(canonicalJson(body as never)).digest('hex');
-  return canonicalJson({ ...body, hash: h } as never);
+  return canonicalJson({ ...body, hash: h });
 }
 
 describe('audit log chain', () => {
@@ -94,14 +100,14 @@ describe('audit log chain', () => {
     const ls = await makeLog(3);
     ls[1] = ls[1].replace('"ABC0"', '"XYZ0"');
     await writeLines(ls);
-    expect(await verifyAuditFile(file)).toMatchObject({ ok: false, badLine: 2, reason: expect.stringMatching(/hash does not match/) });
+    expectProblem(await verifyAuditFile(file), { ok: false, badLine: 2 }, /hash does not match/);
   });
 
   it('detects a reformatted line even when its content is unchanged', async () => {
     const ls = await makeLog(2);
     ls[1] = JSON.stringify(JSON.parse(ls[1]), null, 1).replace(/\n/g, '');
     await writeLines(ls);
-    expect(await verifyAuditFile(file)).toMatchObject({ ok: false, badLine: 2, reason: expect.stringMatching(/canonical/) });
+    expectProblem(await verifyAuditFile(file), { ok: false, badLine: 2 }, /canonical/);
   });
 
   it('detects an edit whose hash was recomputed at the next line', async () => {
@@ -110,14 +116,14 @@ describe('audit log chain', () => {
     rec.actor = 'mallory';
     ls[2] = rehash(rec);
     await writeLines(ls);
-    expect(await verifyAuditFile(file)).toMatchObject({ ok: false, badLine: 4, reason: expect.stringMatching(/prev does not match/) });
+    expectProblem(await verifyAuditFile(file), { ok: false, badLine: 4 }, /prev does not match/);
   });
 
   it('detects a deleted line', async () => {
     const ls = await makeLog(4);
     ls.splice(2, 1);
     await writeLines(ls);
-    expect(await verifyAuditFile(file)).toMatchObject({ ok: false, badLine: 3, reason: expect.stringMatching(/deleted, inserted or moved/) });
+    expectProblem(await verifyAuditFile(file), { ok: false, badLine: 3 }, /deleted, inserted or moved/);
   });
 
   it('detects lines deleted from the start', async () => {
@@ -147,9 +153,9 @@ describe('audit log chain', () => {
     const ls = await makeLog(3);
     const text = ls.map((l) => `${l}\n`).join('');
     await writeFile(file, text.slice(0, text.length - 20));
-    expect(await verifyAuditFile(file)).toMatchObject({ ok: false, badLine: 4, records: 3, reason: expect.stringMatching(/truncated/) });
+    expectProblem(await verifyAuditFile(file), { ok: false, badLine: 4, records: 3 }, /truncated/);
     await writeFile(file, text.slice(0, text.length - 1));
-    expect(await verifyAuditFile(file)).toMatchObject({ ok: false, badLine: 4, reason: expect.stringMatching(/truncated/) });
+    expectProblem(await verifyAuditFile(file), { ok: false, badLine: 4 }, /truncated/);
     await writeLines([ls[0], '', ...ls.slice(1)]);
     expect(await verifyAuditFile(file)).toMatchObject({ ok: false, badLine: 2, reason: 'empty line' });
   });
@@ -159,7 +165,7 @@ describe('audit log chain', () => {
     const head = (JSON.parse(ls[3]) as AuditRecord).hash;
     await writeLines(ls.slice(0, 3));
     expect(await verifyAuditFile(file)).toMatchObject({ ok: true, records: 3 });
-    expect(await verifyAuditFile(file, { head })).toMatchObject({ ok: false, reason: expect.stringMatching(/removed from its end/) });
+    expectProblem(await verifyAuditFile(file, { head }), { ok: false }, /removed from its end/);
     await writeLines(ls);
     expect(await verifyAuditFile(file, { head })).toMatchObject({ ok: true, head });
   });
@@ -239,7 +245,8 @@ describe('AuditLog', () => {
     const rec = await log.refused({ case: '24-1', subject: { plate: 'ABC123' } }, check);
     await log.close();
     expect(rec).toMatchObject({ action: 'purpose.refused', outcome: 'refused', subject: { plate: 'ABC123' } });
-    expect(rec.details).toMatchObject({ category: 'CIVIL_IMMIGRATION', code: 'FORBIDDEN_PURPOSE', citation: expect.stringMatching(/425\.5\(f\)/) });
+    expect(rec.details).toMatchObject({ category: 'CIVIL_IMMIGRATION', code: 'FORBIDDEN_PURPOSE' });
+    expect(rec.details?.citation).toMatch(/425\.5\(f\)/);
     expect(await verifyAuditFile(file)).toMatchObject({ ok: true });
   });
 

@@ -223,8 +223,8 @@ describe('fixtures/sample', () => {
   const readLines = readFileSync(new URL('reads.ndjson', dir), 'utf8').trimEnd().split('\n');
   const truth = readFileSync(new URL('truth.ndjson', dir), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as ReadTruth);
 
-  it('hotlist.csv parses, with the DESIGN.md columns, junk rows, a duplicate and an AMBER entry', () => {
-    const rows = parse(csv, { columns: true }) as Array<Record<string, string>>;
+  it('hotlist.csv parses, with the contract entry columns, junk rows, a duplicate and an AMBER entry', () => {
+    const rows = parse<Record<string, string>>(csv, { columns: true });
     expect(csv.split('\n')[0]).toBe(HOTLIST_COLUMNS.join(','));
     expect(rows.length).toBeGreaterThan(190);
     expect(rows.filter((r) => isJunkPlate(r.plate)).map((r) => r.plate).sort()).toEqual(['0', '000']);
@@ -251,7 +251,7 @@ describe('fixtures/sample', () => {
     }
     expect(bad).toBe(MALFORMED_LINES.length);
     expect(good.map((r) => r.id)).toEqual(truth.map((t) => t.readId));
-    const rows = parse(csv, { columns: true }) as HotlistEntry[];
+    const rows = parse<HotlistEntry>(csv, { columns: true });
     const hotKinds = new Set(truth.filter((t) => t.entryIndex >= 0).map((t) => t.error));
     expect([...hotKinds].sort()).toEqual([...ERROR_KINDS].sort());
     for (const t of truth) if (t.entryIndex >= 0) expect(rows[t.entryIndex].plate).toBe(t.truePlate);

@@ -9,7 +9,7 @@ import { BUILTIN_CODES, loadHotlistFile, type HotlistLoadResult, type LoadHotlis
 import { tempDir } from '../helpers/cli.js';
 
 const NOW = Date.UTC(2025, 5, 1); // 2025-06-01
-/** The example row of DESIGN.md. */
+/** The example row of docs/contracts.md (NCIC extracts). */
 const DESIGN_ROW = 'V123456789LA057020020190509AB123456  CA2009MC2009YAMACYLMCBLK';
 
 const { file } = tempDir('platesieve-extract-');
@@ -32,7 +32,7 @@ function ncicRow(f: {
 }
 
 describe('NCIC fixed-width extract', () => {
-  it('reads the DESIGN.md example row field by field', async () => {
+  it('reads the NCIC example row of the contracts field by field', async () => {
     const r = await load('ncic.txt', `${DESIGN_ROW}\n`, { layout: 'ncic-fixed' });
     expect(r.format).toBe('ncic-fixed');
     expect(r.layout).toBe('ncic-fixed');

@@ -106,7 +106,7 @@ type Scenario = ReturnType<typeof scenarioArb> extends fc.Arbitrary<infer T> ? T
 function build(s: Scenario): { entries: HotlistEntry[]; reads: PlateRead[] } {
   const entries: HotlistEntry[] = s.entries.map((e, i) => ({ id: `e${i}`, plate: e.plate, state: e.state, list: e.list, source: 'NCIC' }));
   const reads: PlateRead[] = s.reads.map((r, i) => {
-    const read: PlateRead = { id: `r${i}`, plate: r.invalid ?? resolvePlate(r.plate as PlateSpec, entries, s.minLength), state: r.state };
+    const read: PlateRead = { id: `r${i}`, plate: r.invalid ?? resolvePlate(r.plate, entries, s.minLength), state: r.state };
     if (r.confidence !== null) read.confidence = r.confidence;
     if (r.candidates.length > 0) {
       // candidates stay valid: what the core does with an invalid candidate is not part of this property

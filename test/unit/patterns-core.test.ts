@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { instantiateCore, coreAlloc, type CoreExports, QUERY_RECORD } from '../../matcher/core/wasm.js';
+import { instantiateCore, coreAlloc, type CoreExports } from '../../matcher/core/wasm.js';
+import { QUERY_LEN, QUERY_RECORD, QUERY_STATE } from '../../matcher/core/layout.js';
 import {
   compilePatterns, loadPatterns, parsePattern, PatternRunner, matchPatternsInto, TIER_PARTIAL,
   type PatternSpec, type PatternExports,
@@ -17,8 +18,8 @@ function packReads(core: CoreExports, reads: readonly RefRead[]): { input: numbe
   reads.forEach((r, q) => {
     const rec = input + q * QUERY_RECORD;
     for (let i = 0; i < r.plate.length; i++) u8[rec + i] = Math.min(0xff, r.plate.charCodeAt(i));
-    u8[rec + 24] = r.plate.length;
-    u16[(rec + 26) >> 1] = r.state;
+    u8[rec + QUERY_LEN] = r.plate.length;
+    u16[(rec + QUERY_STATE) >> 1] = r.state;
   });
   return { input, status };
 }

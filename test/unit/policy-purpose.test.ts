@@ -133,7 +133,8 @@ describe('assertPurpose', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(PurposeRefusedError);
-    expect(err).toMatchObject({ code: 'ERR_PURPOSE_REFUSED', category: 'PERSONAL_USE', refusal: 'FORBIDDEN_PURPOSE', citation: expect.stringMatching(/425\.5\(j\)/) });
+    expect(err).toMatchObject({ code: 'ERR_PURPOSE_REFUSED', category: 'PERSONAL_USE', refusal: 'FORBIDDEN_PURPOSE' });
+    expect((err as PurposeRefusedError).citation).toMatch(/425\.5\(j\)/);
     expect((err as Error).message).toMatch(/^refused \(PERSONAL_USE\): purpose PERSONAL_USE is forbidden/);
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { nkeys } from 'nats';
+import { createUser } from 'nkeys.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../matcher/errors.js';
 import { loadServiceConfig, redactConfig, type ServiceConfig } from '../../matcher/service/config.js';
@@ -40,6 +40,7 @@ describe('loadServiceConfig defaults', () => {
     expect(c.nats).toEqual({
       servers: ['nats://127.0.0.1:4222'],
       name: 'platesieve',
+      inboxPrefix: '_INBOX',
       maxReconnectAttempts: -1,
       reconnectTimeWaitMs: 500,
     });
@@ -65,7 +66,8 @@ describe('loadServiceConfig defaults', () => {
     expect(c.retention.default).toMatchObject({ policy: 'default', nonhitDays: 30, hitDays: 365 });
     expect(c.retention.default.basis.length).toBeGreaterThan(10);
     expect(c.retention.agencies).toEqual({});
-    expect(c.metrics).toEqual({ port: 9464, host: '0.0.0.0' });
+    // Loopback: /metrics and /healthz have no authentication (docs/security.md).
+    expect(c.metrics).toEqual({ port: 9464, host: '127.0.0.1' });
     expect(c.log).toEqual({ level: 'info' });
     expect(c.shutdownTimeoutMs).toBe(10000);
     expect(c.configFile).toBeUndefined();
@@ -182,7 +184,8 @@ describe('loadServiceConfig validation names the key', () => {
   it.each([
     ['pool: { workers: x }', 'pool.workers', 'config: pool.workers must be an integer >= 0 (got "x")'],
     ['pool: { workers: 1.5 }', 'pool.workers', 'config: pool.workers must be an integer >= 0 (got 1.5)'],
-    ['pool: { batchSize: 0 }', 'pool.batchSize', 'config: pool.batchSize must be an integer >= 1 (got 0)'],
+    ['pool: { batchSize: 0 }', 'pool.batchSize', 'config: pool.batchSize must be an integer from 1 to 65536 (got 0)'],
+    ['pool: { batchSize: 65537 }', 'pool.batchSize', 'config: pool.batchSize must be an integer from 1 to 65536 (got 65537)'],
     ['pool: { batchWaitMs: -1 }', 'pool.batchWaitMs', 'config: pool.batchWaitMs must be a number >= 0 (got -1)'],
     ['mode: fast', 'mode', 'config: mode must be "core" or "jetstream" (got "fast")'],
     ['matching: { maxDistance: 3 }', 'matching.maxDistance', 'config: matching.maxDistance must be an integer from 0 to 2 (got 3)'],
@@ -205,6 +208,8 @@ describe('loadServiceConfig validation names the key', () => {
     ['suppression: { windowMs: -5 }', 'suppression.windowMs', 'config: suppression.windowMs must be an integer >= 0 (got -5)'],
     ['retention: { default: { hitDays: 0 } }', 'retention.default.hitDays', 'config: retention.default.hitDays must be a number > 0 (got 0)'],
     ['retention: { agencies: { CO0010000: { nonhitDays: x } } }', 'retention.agencies.CO0010000.nonhitDays', 'config: retention.agencies.CO0010000.nonhitDays must be a number > 0 (got "x")'],
+    [`retention: { default: { policy: ${'p'.repeat(65)} } }`, 'retention.default.policy', `config: retention.default.policy must be a policy name of 1 to 64 characters, none of them a control character (got "${'p'.repeat(56)}...)`],
+    ['retention: { agencies: { CO1: { policy: "a\\nb" } } }', 'retention.agencies.CO1.policy', 'config: retention.agencies.CO1.policy must be a policy name of 1 to 64 characters, none of them a control character (got "a\\nb")'],
     ['metrics: { port: 70000 }', 'metrics.port', 'config: metrics.port must be an integer from 0 to 65535 (got 70000)'],
     ['metrics: 5', 'metrics', 'config: metrics must be an object { port, host }, or null/false to turn metrics off (got 5)'],
     ['log: { level: loud }', 'log.level', 'config: log.level must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'],
@@ -318,7 +323,7 @@ describe('loadServiceConfig flags', () => {
   it('turns metrics back on with --metrics-port when the file turned them off', () => {
     const off = write('off.yaml', 'metrics: null\nhotlists: [{ file: a.csv }]');
     expect(loadServiceConfig(off, {}, {}).metrics).toBeNull();
-    expect(loadServiceConfig(off, { metricsPort: 9100 }, {}).metrics).toEqual({ port: 9100, host: '0.0.0.0' });
+    expect(loadServiceConfig(off, { metricsPort: 9100 }, {}).metrics).toEqual({ port: 9100, host: '127.0.0.1' });
   });
 
   it('validates flag values with the key they set', () => {
@@ -361,6 +366,7 @@ describe('natsConnectionOptions', () => {
     expect(o).toEqual({
       servers: ['nats://a:4222'],
       name: 'platesieve',
+      inboxPrefix: '_INBOX',
       reconnect: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
@@ -384,7 +390,7 @@ describe('natsConnectionOptions', () => {
   });
 
   it('builds an authenticator from an nkey seed file', () => {
-    const user = nkeys.createUser();
+    const user = createUser();
     const seed = write('user.nk', new TextDecoder().decode(user.getSeed()) + '\n');
     const o = natsConnectionOptions(base({ nkeySeedFile: seed }));
     expect(typeof o.authenticator).toBe('function');

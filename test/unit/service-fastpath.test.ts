@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { createMatcher, createHitMatcherFromSnapshot } from '../../matcher/matcher.js';
 import { processTask, taskOf, type ProcessorSettings, type Task, type TaskResult } from '../../matcher/service/processor.js';
-import type { HotlistEntry } from '../../matcher/types.js';
+import { TS_AHEAD_MS, TS_MIN_MS } from '../../matcher/service/bounds.js';
+import type { HotlistEntry, ReadRecord } from '../../matcher/types.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 
@@ -31,8 +32,12 @@ function settings(extra: Partial<ProcessorSettings> = {}): ProcessorSettings {
   return { maxMessageBytes: 1 << 20, maxOutputBytes: 1 << 20, retention, ...extra };
 }
 
+/** Receive time of the tasks: the reads' `ts` (1 736 143 202 176 and so on) fall inside its window. */
+const RECEIVED = 1_736_200_000_000;
+const TS_MAX = RECEIVED + TS_AHEAD_MS;
+
 function task(messages: readonly Uint8Array[]): Task {
-  return taskOf(messages, messages.map((_, i) => `inst.${i + 1}`), 1_736_000_000_000);
+  return taskOf(messages, messages.map((_, i) => `inst.${i + 1}`), RECEIVED);
 }
 
 /** Runs the same messages through both paths (each on its own copy: reads are changed in place). */
@@ -95,14 +100,39 @@ const goodText = fc.oneof(asciiText, fc.constantFrom('', 'a"b\\c', '\u0000\u001f
 const shortDecimal = fc.tuple(fc.integer({ min: -(10 ** 12), max: 10 ** 12 }), fc.integer({ min: 1, max: 14 })).map(([m, d]) => m / 10 ** d);
 const goodNumber = fc.oneof(shortDecimal, fc.integer(), fc.integer({ min: -70_000, max: 70_000 }), fc.double({ noNaN: true }), fc.constantFrom(0, -0, 0.834, 2 ** 32, 2 ** 53 - 1, 1_736_143_202_176, 1e21, -1e-7, Number.NaN, Infinity));
 
+// Input bounds (matcher/service/bounds.ts): each on both sides of its limit.
+const goodTs = fc.oneof(fc.integer({ min: TS_MIN_MS, max: TS_MAX }), fc.constantFrom(1_736_143_202_176, 1.5e12 + 0.123, TS_MIN_MS, TS_MAX));
+const oddTs = fc.oneof(
+  numberArb,
+  fc.constantFrom(-1, -5, 0, TS_MIN_MS - 1, TS_MAX + 1, TS_MAX + 0.5, 1e20, -1e20, 2 ** 63, -(2 ** 63), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n),
+  fc.constantFrom('2025-01-06T05:20:02Z', '2000-01-01T00:00:00Z', '1999-12-31T23:59:59.999Z', '2999-01-01T00:00:00Z', 'yesterday'),
+  fc.constant(null),
+);
+const goodAgency = fc.constantFrom('CO0010000', 'CO0560500', 'CO 001.*>', 'A'.repeat(64), '');
+const oddAgency = fc.oneof(fc.integer(), anyText, fc.constantFrom('A'.repeat(65), 'A'.repeat(5000), 'CO\u0000', 'CO\n1', 'CO\u007f', 'Polizei München'));
+const goodCamera = fc.oneof(asciiText, fc.constantFrom('', 'CAM-0138', 'C'.repeat(128)));
+const oddCamera = fc.oneof(anyText, fc.integer(), fc.constantFrom('C'.repeat(129), 'é'.repeat(64), 'é'.repeat(65), 'CAM\r\n1', 'CAM\t1', '\u0000\u001f\u007f'));
+
+/** `depth` arrays or objects, one inside the other, around a leaf. */
+function nest(depth: number, objects: boolean): unknown {
+  let v: unknown = 1;
+  for (let i = 0; i < depth; i++) v = objects && i % 2 === 0 ? { k: v } : [v];
+  return v;
+}
+const nestedArb = fc.tuple(fc.integer({ min: 14, max: 19 }), fc.boolean()).map(([d, o]) => nest(d, o));
+const sizedArb = fc.constantFrom(
+  's'.repeat(4096), 's'.repeat(4097), 'é'.repeat(2048), 'é'.repeat(2049), new Array(1024).fill(1), new Array(1025).fill(1),
+  { ['k'.repeat(4096)]: 1 }, { ['k'.repeat(4097)]: 1 }, Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [`k${i}`, i])),
+);
+
 const readArb = fc.record(
   {
     id: mostly(fc.constantFrom('R-1', 'a"b', 'x\\y'), fc.oneof(fc.constant(''), fc.integer(), fc.constant(null), anyText)),
     plate: plateArb,
     state: mostly(fc.constantFrom('CO', 'co', 'CA', ''), fc.oneof(fc.constant(null), fc.integer())),
-    ts: mostly(fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.constantFrom(1_736_143_202_176, 1.5e12 + 0.123, -5)), fc.oneof(numberArb, fc.constantFrom('2025-01-06T05:20:02Z', 'yesterday'), fc.constant(null))),
-    cameraId: mostly(goodText, anyText),
-    agency: mostly(fc.constantFrom('CO0010000', 'CO0560500'), fc.oneof(fc.integer(), anyText)),
+    ts: mostly(goodTs, oddTs),
+    cameraId: mostly(goodCamera, oddCamera),
+    agency: mostly(goodAgency, oddAgency),
     confidence: mostly(fc.double({ min: 0, max: 1, noNaN: true }), fc.oneof(fc.constantFrom(1.5, -1), numberArb, asciiText)),
     vehicle: mostly(
       fc.record({ make: fc.constantFrom('FORD', 'TOYOTA'), colour: fc.constantFrom('RED', 'BLK', 'red') }, { requiredKeys: [] }),
@@ -111,33 +141,51 @@ const readArb = fc.record(
     lat: mostly(goodNumber, numberArb),
     heading: mostly(fc.integer({ min: 0, max: 359 }), numberArb),
     imageRef: mostly(goodText, anyText),
-    extra: mostly(fc.oneof(goodText, goodNumber, fc.boolean(), fc.constant(null), fc.array(goodNumber, { maxLength: 3 }), fc.dictionary(asciiText, goodText, { maxKeys: 3 })), valueArb),
+    extra: mostly(fc.oneof(goodText, goodNumber, fc.boolean(), fc.constant(null), fc.array(goodNumber, { maxLength: 3 }), fc.dictionary(asciiText, goodText, { maxKeys: 3 })), fc.oneof(valueArb, nestedArb, sizedArb)),
   },
   { requiredKeys: ['plate', 'id'] },
 ).chain((r) =>
-  // A field the record itself sets (`hit`, `alertIds`, `retention`), now and then.
+  // A field the record itself sets (`hit`, `alertIds`, `retention`), now and then; a key too long.
   fc.tuple(fc.nat(20), candidatesArb).map(([n, candidates]) =>
-    n === 0 ? { ...r, hit: 'yes' } : n === 1 ? { ...r, retention: 7 } : n === 2 ? { ...r, candidates } : n <= 5 ? withoutId(r) : r),
+    n === 0 ? { ...r, hit: 'yes' } : n === 1 ? { ...r, retention: 7 } : n === 2 ? { ...r, candidates } : n <= 5 ? withoutId(r) : n === 6 ? { ...r, ['k'.repeat(4097)]: 1 } : r),
 );
 
-const messageArb = fc.tuple(fc.oneof(readArb, fc.array(fc.oneof({ weight: 9, arbitrary: readArb }, { weight: 1, arbitrary: scalarArb }), { maxLength: 6 })), fc.nat(1));
+/** A msgpack array of reads with a value nested `depth` deep at `at` (a read's field, or an item of its own): msgpackr cannot write one 10 000 deep. */
+function withDeep(reads: readonly unknown[], at: number, depth: number, inRead: boolean, p: number): Uint8Array {
+  const deep = Buffer.concat([Buffer.alloc(depth, 0x91), Buffer.from([0x01])]);
+  const item = inRead ? Buffer.concat([Buffer.from([0x82, 0xa5]), Buffer.from('plate'), Buffer.from([0xa6]), Buffer.from('NOHIT1'), Buffer.from([0xa1, 0x78]), deep]) : deep;
+  const parts = reads.map((r) => Buffer.from(packers[p].pack(r)));
+  parts.splice(Math.min(at, parts.length), 0, item);
+  return Buffer.concat([Buffer.from([0xdc, 0, parts.length]), ...parts]);
+}
+const deepMessageArb = fc
+  .tuple(fc.array(readArb, { maxLength: 3 }), fc.nat(3), fc.constantFrom(15, 16, 17, 40, 10_000), fc.boolean(), fc.nat(1))
+  .map(([reads, at, depth, inRead, p]) => withDeep(reads, at, depth, inRead, p));
+
+const packedArb = fc
+  .tuple(fc.oneof(readArb, fc.array(fc.oneof({ weight: 9, arbitrary: readArb }, { weight: 1, arbitrary: scalarArb }), { maxLength: 6 })), fc.nat(1))
+  .map(([value, p]) => packers[p].pack(value));
+const messageArb = fc.oneof({ weight: 12, arbitrary: packedArb }, { weight: 1, arbitrary: deepMessageArb });
 
 describe('service fast path', () => {
   it('gives the same rejects, hit reads and byte-identical records as the object path', () => {
     let scanned = 0;
     let items = 0;
+    const codes = new Set<string>();
     fc.assert(
-      fc.property(fc.array(messageArb, { minLength: 1, maxLength: 5 }), fc.boolean(), (msgs, coalesce) => {
-        const messages = msgs.map(([value, p]) => packers[p].pack(value));
+      fc.property(fc.array(messageArb, { minLength: 1, maxLength: 5 }), fc.boolean(), (messages, coalesce) => {
         const [fast, reference] = both(messages, { coalesceRecords: coalesce });
         items += fast.reads;
         scanned += fast.fastReads ?? 0;
+        for (const o of fast.outcomes) for (const r of o.rejects) codes.add(r.code);
         expect(comparable(fast)).toEqual(comparable(reference));
       }),
       { numRuns: RUNS },
     );
-    // The comparison means something only if the fast path took a good share of the reads.
+    // The comparison means something only if the fast path took a good share of the reads,
+    // and the generators reached past every input bound.
     expect(scanned / items).toBeGreaterThan(0.3);
+    expect([...codes]).toEqual(expect.arrayContaining(['TOO_DEEP', 'BAD_TS', 'BAD_FIELD']));
   });
 
   it('takes plain reads on the fast path (scanned by the core, never a JavaScript object)', () => {
@@ -222,7 +270,7 @@ describe('service fast path', () => {
     for (const objectPath of [false, true]) {
       const r = processTask(task([bytes]), hits, settings({ objectPath }));
       expect(r.outcomes[0].rejects).toEqual([]);
-      const record = JSON.parse(text(r.outcomes[0].nonhit[0].data)[0]);
+      const record = JSON.parse(text(r.outcomes[0].nonhit[0].data)[0]) as ReadRecord;
       expect(record.ts).toBe(0x0194_3a4d_3e80);
       expect(record.retention.expiresAt).toBe(0x0194_3a4d_3e80 + 30 * 86_400_000);
     }
@@ -250,9 +298,9 @@ describe('service fast path', () => {
     const messages = ['NOHIT1', 'NOHIT2', 'ABC123', 'NOHIT3'].map((plate, i) => packers[0].pack({ id: `r${i}`, plate, state: 'CO', agency: i === 3 ? 'CO0010000' : 'X' }));
     const r = processTask(task(messages), hits, settings({ coalesceRecords: true }));
     expect(r.outcomes.every((o) => o.nonhit.length === 0)).toBe(true);
-    const groups = Object.fromEntries(r.nonhit!.map((g) => [g.policy, text(g.data).map((t) => JSON.parse(t))]));
+    const groups = Object.fromEntries(r.nonhit!.map((g) => [g.policy, text(g.data).map((t) => JSON.parse(t) as ReadRecord)]));
     expect(groups['default-30d']).toEqual([[expect.objectContaining({ id: 'r0' }), expect.objectContaining({ id: 'r1' })]]);
-    expect(groups['denver-21d']).toEqual([[expect.objectContaining({ id: 'r3', retention: expect.objectContaining({ class: 'nonhit' }) })]]);
+    expect(groups['denver-21d']).toEqual([[expect.objectContaining<{ id: string; retention: unknown }>({ id: 'r3', retention: expect.objectContaining({ class: 'nonhit' }) })]]);
     expect(r.outcomes[2].hitReads.map((h) => h.read.id)).toEqual(['r2']);
     // Without coalescing, a single-read message's record is a single object.
     const single = processTask(task(messages.slice(0, 1)), hits, settings());

@@ -69,20 +69,34 @@ describe('ServiceMetrics', () => {
     const m = new ServiceMetrics({ defaultMetrics: false });
     m.poolUtilization(0.75);
     m.inflightBatches(3);
-    m.hotlistEntries('NCIC', 1_200_000);
     let age = 10;
-    m.hotlistAges(() => ({ NCIC: age, LOCAL: 5 }));
+    let sources = [{ source: 'NCIC', entries: 1_200_000, ageS: age }, { source: 'LOCAL', entries: 412, ageS: 5 }];
+    m.hotlistSources(() => sources.map((s) => (s.source === 'NCIC' ? { ...s, ageS: age } : s)));
     let text = await m.metrics();
     expect(sample(text, 'platesieve_pool_utilization')).toBe(0.75);
     expect(sample(text, 'platesieve_inflight_batches')).toBe(3);
     expect(sample(text, 'platesieve_hotlist_entries{source="NCIC"}')).toBe(1_200_000);
+    expect(sample(text, 'platesieve_hotlist_entries{source="LOCAL"}')).toBe(412);
     expect(sample(text, 'platesieve_hotlist_age_seconds{source="NCIC"}')).toBe(10);
     expect(sample(text, 'platesieve_hotlist_age_seconds{source="LOCAL"}')).toBe(5);
     age = 90_000;
-    m.hotlistAges(() => ({ NCIC: age }));
+    sources = sources.filter((s) => s.source === 'NCIC');
     text = await m.metrics();
     expect(sample(text, 'platesieve_hotlist_age_seconds{source="NCIC"}')).toBe(90_000);
+    // A source that is gone leaves both gauges.
     expect(sample(text, 'platesieve_hotlist_age_seconds{source="LOCAL"}')).toBeUndefined();
+    expect(sample(text, 'platesieve_hotlist_entries{source="LOCAL"}')).toBeUndefined();
+  });
+
+  it('records live apply latency in a histogram of seconds', async () => {
+    const m = new ServiceMetrics({ defaultMetrics: false });
+    m.liveApplied(0.04);
+    m.liveApplied(0.3);
+    m.liveApplied(2);
+    const text = await m.metrics();
+    expect(sample(text, 'platesieve_live_apply_seconds_bucket{le="0.05"}')).toBe(1);
+    expect(sample(text, 'platesieve_live_apply_seconds_bucket{le="1"}')).toBe(2);
+    expect(sample(text, 'platesieve_live_apply_seconds_count')).toBe(3);
   });
 
   it('reports latency quantiles in seconds and the sample count per stage', async () => {
@@ -214,9 +228,7 @@ describe('ops server', () => {
   });
 
   it('reports failing with 503 when the health check throws', async () => {
-    const base = await start(async () => {
-      throw new Error('boom');
-    });
+    const base = await start(() => Promise.reject(new Error('boom')));
     const res = await fetch(`${base}/healthz`);
     expect(res.status).toBe(503);
     expect(((await res.json()) as HealthReport).status).toBe('failing');

@@ -3,15 +3,16 @@
  * shape of the record published for every read.
  */
 import { describe, expect, it } from 'vitest';
-import { OptionsError } from '../../matcher/errors.js';
+import { ConfigError } from '../../matcher/errors.js';
+import { loadServiceConfig, type ServiceConfig } from '../../matcher/service/config.js';
 import {
   DAY_MS,
   buildRecord,
   readTimeMs,
   retentionFor,
-  validateRetentionConfig,
   type RetentionConfig,
 } from '../../matcher/service/retention.js';
+import { tempDir } from '../helpers/cli.js';
 import type { ReadRecord } from '../../matcher/types.js';
 
 const T = Date.UTC(2025, 5, 1, 8, 30);
@@ -97,7 +98,7 @@ describe('buildRecord', () => {
   });
 
   it('serializes to JSON with the DESIGN field names', () => {
-    const json = JSON.parse(JSON.stringify(buildRecord(read, [], retentionFor(read.agency, false, T, config))));
+    const json = JSON.parse(JSON.stringify(buildRecord(read, [], retentionFor(read.agency, false, T, config)))) as ReadRecord;
     expect(Object.keys(json)).toEqual(expect.arrayContaining(['id', 'plate', 'ts', 'hit', 'alertIds', 'retention']));
     expect(Object.keys(json.retention).sort()).toEqual(['basis', 'class', 'expiresAt', 'policy']);
   });
@@ -113,28 +114,34 @@ describe('readTimeMs', () => {
   });
 });
 
-describe('validateRetentionConfig', () => {
-  it('accepts a valid configuration, including hits kept shorter than non-hits', () => {
-    expect(() => validateRetentionConfig(config)).not.toThrow();
-    expect(() =>
-      validateRetentionConfig({ default: { policy: 'p', nonhitDays: 30, hitDays: 7, basis: 'b' }, agencies: {} }),
-    ).not.toThrow();
+// The configuration is validated once, by the service configuration's schema
+// (matcher/service/config.ts): these cases go through loadServiceConfig.
+describe('retention configuration', () => {
+  const { file } = tempDir('platesieve-retention-');
+  const load = async (retention: RetentionConfig): Promise<ServiceConfig> =>
+    loadServiceConfig(await file('config.json', JSON.stringify({ hotlists: [{ file: 'hotlist.csv' }], retention })), {}, {});
+  const refusal = async (retention: RetentionConfig): Promise<ConfigError> => {
+    try {
+      await load(retention);
+    } catch (err) {
+      if (err instanceof ConfigError) return err;
+      throw err;
+    }
+    throw new Error('the configuration was accepted');
+  };
+
+  it('accepts a valid configuration, including hits kept shorter than non-hits', async () => {
+    expect((await load(config)).retention).toEqual(config);
+    const shorter: RetentionConfig = { default: { policy: 'p', nonhitDays: 30, hitDays: 7, basis: 'b' }, agencies: {} };
+    expect((await load(shorter)).retention).toEqual(shorter);
   });
 
-  it('names the bad key', () => {
+  it('names the bad key', async () => {
     const bad = (agency: object): RetentionConfig => ({ ...config, agencies: { ORI1: { ...config.default, ...agency } } });
-    expect(() => validateRetentionConfig(bad({ hitDays: 0 }))).toThrow(OptionsError);
-    expect(() => validateRetentionConfig(bad({ hitDays: 0 }))).toThrow(/retention\.agencies\.ORI1\.hitDays must be a positive integer/);
-    expect(() => validateRetentionConfig(bad({ nonhitDays: 1.5 }))).toThrow(/ORI1\.nonhitDays/);
-    expect(() => validateRetentionConfig(bad({ basis: ' ' }))).toThrow(/ORI1\.basis must be a non-empty string/);
-    expect(() => validateRetentionConfig(bad({ policy: '' }))).toThrow(/ORI1\.policy/);
-    expect(() => validateRetentionConfig({ ...config, default: { ...config.default, nonhitDays: -3 } })).toThrow(
-      /retention\.default\.nonhitDays/,
-    );
-    try {
-      validateRetentionConfig(bad({ hitDays: 0 }));
-    } catch (err) {
-      expect((err as OptionsError).key).toBe('retention.agencies.ORI1.hitDays');
-    }
+    const hitDays = await refusal(bad({ hitDays: 0 }));
+    expect(hitDays.message).toMatch(/retention\.agencies\.ORI1\.hitDays must be a number > 0/);
+    expect(hitDays.key).toBe('retention.agencies.ORI1.hitDays');
+    expect((await refusal(bad({ policy: '' }))).message).toMatch(/ORI1\.policy/);
+    expect((await refusal({ ...config, default: { ...config.default, nonhitDays: -3 } })).message).toMatch(/retention\.default\.nonhitDays/);
   });
 });

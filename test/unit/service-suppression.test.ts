@@ -184,3 +184,137 @@ describe('AlertSuppressor', () => {
     expect(() => new AlertSuppressor({ windowMs: 10_000, forgetAfterMs: 1000 })).toThrow(/options\.forgetAfterMs/);
   });
 });
+
+/** An alert as the service makes it: with the alertId a redelivery of its read makes again. */
+function sent(alertId: string, entryId: string, cameraId: string, ts: number): Alert {
+  return { ...alert(entryId, cameraId, ts), alertId };
+}
+
+describe('AlertSuppressor: tentative offers (commit after store)', () => {
+  it('emits an alert again when its first emission was rolled back (not stored), with the same sightings', () => {
+    const s = new AlertSuppressor({ windowMs: 5 * MIN });
+    s.offer(sent('a0', 'e1', 'cam1', T0));
+    expect(s.offer(sent('r1', 'e1', 'cam1', T0 + MIN))).toBeUndefined();
+    const first = s.offerTentative(sent('a1', 'e1', 'cam1', T0 + 6 * MIN));
+    expect(first.sightings).toBe(2);
+    first.rollback();
+    // The redelivery: the same alert, not a repeat of itself.
+    const again = s.offerTentative(sent('a1', 'e1', 'cam1', T0 + 6 * MIN));
+    expect(again.sightings).toBe(2);
+    expect(again.commit()).toBe(true);
+    expect(s.offer(sent('r2', 'e1', 'cam1', T0 + 7 * MIN))).toBeUndefined();
+  });
+
+  it('forgets a key made only by an offer that was rolled back', () => {
+    const s = new AlertSuppressor({ windowMs: 5 * MIN });
+    s.offerTentative(sent('a1', 'e1', 'cam1', T0)).rollback();
+    expect(s.size).toBe(0);
+    expect(s.offer(sent('a1', 'e1', 'cam1', T0))).toBe(1);
+  });
+
+  it('suppresses a repeat while the alert before it is in flight, and counts it once when its message is redelivered', () => {
+    const s = new AlertSuppressor({ windowMs: 5 * MIN });
+    const alertOffer = s.offerTentative(sent('a1', 'e1', 'cam1', T0));
+    expect(alertOffer.sightings).toBe(1);
+    // The next batch, while the alert is not yet stored: a repeat.
+    const repeat = s.offerTentative(sent('r1', 'e1', 'cam1', T0 + MIN));
+    expect(repeat.sightings).toBeUndefined();
+    expect(alertOffer.commit()).toBe(true);
+    // The repeat's message failed: undone, then offered again on redelivery and kept.
+    repeat.rollback();
+    const repeatAgain = s.offerTentative(sent('r1', 'e1', 'cam1', T0 + MIN));
+    expect(repeatAgain.sightings).toBeUndefined();
+    expect(repeatAgain.commit()).toBe(true);
+    expect(s.suppressedCount).toBe(1);
+    // One repeat, not two.
+    expect(s.offer(sent('a2', 'e1', 'cam1', T0 + 5 * MIN))).toBe(2);
+  });
+
+  it('keeps a repeat decided against an alert that was rolled back, and counts it into that alert when it is emitted again', () => {
+    const s = new AlertSuppressor({ windowMs: 5 * MIN });
+    const first = s.offerTentative(sent('a1', 'e1', 'cam1', T0));
+    const repeat = s.offerTentative(sent('r1', 'e1', 'cam1', T0 + MIN));
+    expect(repeat.sightings).toBeUndefined();
+    expect(repeat.commit()).toBe(true);
+    first.rollback();
+    expect(s.suppressedCount).toBe(1);
+    const again = s.offerTentative(sent('a1', 'e1', 'cam1', T0));
+    expect(again.sightings).toBe(2);
+    expect(again.commit()).toBe(true);
+    expect(s.offer(sent('r2', 'e1', 'cam1', T0 + 2 * MIN))).toBeUndefined();
+  });
+
+  it('emits again, never suppresses, an alert offered again after it was stored (the ack was lost), and reports it as no new alert', () => {
+    const s = new AlertSuppressor({ windowMs: 5 * MIN });
+    const first = s.offerTentative(sent('a1', 'e1', 'cam1', T0));
+    expect(first.commit()).toBe(true);
+    expect(s.offer(sent('r1', 'e1', 'cam1', T0 + MIN))).toBeUndefined();
+    // Redelivered: same alertId, same sightings, and the stream's dedupe keeps one copy.
+    const again = s.offerTentative(sent('a1', 'e1', 'cam1', T0));
+    expect(again.sightings).toBe(1);
+    expect(again.commit()).toBe(false);
+    // The repeat counted in between still goes to the next alert.
+    expect(s.offer(sent('a2', 'e1', 'cam1', T0 + 5 * MIN))).toBe(2);
+  });
+
+  it('rebuilds the state from the decisions still in force when one in the middle is rolled back', () => {
+    const s = new AlertSuppressor({ windowMs: 5 * MIN });
+    const a = s.offerTentative(sent('a1', 'e1', 'cam1', T0));
+    const b = s.offerTentative(sent('b1', 'e1', 'cam1', T0 + 6 * MIN));
+    expect(b.sightings).toBe(1);
+    a.rollback();
+    expect(b.commit()).toBe(true);
+    expect(s.offer(sent('r1', 'e1', 'cam1', T0 + 7 * MIN))).toBeUndefined();
+    // The rolled-back alert, offered again: six minutes before the one in force, so emitted,
+    // with the repeat counted since that one.
+    expect(s.offer(sent('a1', 'e1', 'cam1', T0))).toBe(2);
+  });
+
+  it('settles an offer once: commit after rollback, or twice, changes nothing', () => {
+    const s = new AlertSuppressor({ windowMs: 5 * MIN });
+    const o = s.offerTentative(sent('a1', 'e1', 'cam1', T0));
+    o.rollback();
+    expect(o.commit()).toBe(false);
+    expect(s.size).toBe(0);
+    const r = s.offerTentative(sent('a2', 'e1', 'cam1', T0));
+    expect(r.commit()).toBe(true);
+    expect(r.commit()).toBe(false);
+    r.rollback();
+    expect(s.offer(sent('r1', 'e1', 'cam1', T0 + MIN))).toBeUndefined();
+  });
+
+  it('never suppresses alerts without a camera, and their offers settle as new alerts', () => {
+    const s = new AlertSuppressor({ windowMs: 5 * MIN });
+    const o = s.offerTentative(sent('a1', 'e1', '', T0));
+    expect(o.sightings).toBe(1);
+    expect(o.commit()).toBe(true);
+    expect(s.size).toBe(0);
+  });
+
+  it('ends, once every decision is settled, where the committed decisions alone would have led (random sequences)', () => {
+    // Commits only: the tentative path must decide exactly like offer().
+    for (let seed = 1; seed <= 20; seed++) {
+      let x = seed;
+      const rnd = (): number => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const a = new AlertSuppressor({ windowMs: 5 * MIN });
+      const b = new AlertSuppressor({ windowMs: 5 * MIN });
+      const pending: Array<ReturnType<AlertSuppressor['offerTentative']>> = [];
+      for (let i = 0; i < 300; i++) {
+        const al = sent(`x${i}`, `e${Math.floor(rnd() * 3)}`, `cam${Math.floor(rnd() * 2)}`, T0 + Math.floor(rnd() * 60) * MIN);
+        const o = a.offerTentative(al);
+        expect(o.sightings).toBe(b.offer(al));
+        pending.push(o);
+        // Settle in a shuffled order, some while later offers are pending.
+        while (pending.length > 0 && rnd() < 0.4) pending.splice(Math.floor(rnd() * pending.length), 1)[0].commit();
+      }
+      for (const o of pending) o.commit();
+      expect(a.suppressedCount).toBe(b.suppressedCount);
+      for (let k = 0; k < 3; k++) {
+        for (let c = 0; c < 2; c++) {
+          const probe = sent(`p${k}${c}`, `e${k}`, `cam${c}`, T0 + 200 * MIN);
+          expect(a.offer(probe)).toBe(b.offer(probe));
+        }
+      }
+    }
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * The building blocks of the `platesieve serve` configuration schema (config.ts assembles
+ * it): value helpers that carry one message each saying what is expected, and the sections
+ * other than `nats` and `metrics`. The configuration's types are derived from these schemas
+ * (z.output), so the schema is the one definition of what a setting may hold.
+ */
+import { z } from 'zod';
+
+/** Retention basis written into records when the configuration names none. */
+export const DEFAULT_RETENTION_BASIS =
+  'Agency ALPR policy: reads are kept for the retention period of their class, then deleted unless held as evidence.';
+
+// ---------------------------------------------------------------------------------------------
+// Value helpers. Each carries one message that says what is expected; the formatter adds the
+// key and the value found.
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const TIERS = ['exact', 'ocr', 'fuzzy'] as const;
+const NAME_RE = /^[A-Za-z0-9_-]+$/;
+export const SUBJECT_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+/** Numeric strings (from `${VAR}` expansion) count as numbers; anything else is left to fail. */
+function numeric(value: unknown): unknown {
+  return typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+}
+
+export function int(min: number, max?: number) {
+  const msg = max === undefined ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`;
+  const base = z.number({ error: msg }).int({ error: msg }).min(min, { error: msg });
+  return z.preprocess(numeric, max === undefined ? base : base.max(max, { error: msg }));
+}
+
+function num(min: number, max: number | undefined, exclusiveMin = false) {
+  const msg =
+    max === undefined
+      ? `must be a number ${exclusiveMin ? '>' : '>='} ${min}`
+      : `must be a number from ${min} to ${max}`;
+  let base = z.number({ error: msg });
+  base = exclusiveMin ? base.gt(min, { error: msg }) : base.min(min, { error: msg });
+  if (max !== undefined) base = base.max(max, { error: msg });
+  return z.preprocess(numeric, base);
+}
+
+export const str = () => z.string({ error: 'must be a non-empty string' }).min(1, { error: 'must be a non-empty string' });
+export const name = (what: string) =>
+  z.string({ error: `must be a ${what} of letters, digits, "_" and "-"` }).regex(NAME_RE, {
+    error: `must be a ${what} of letters, digits, "_" and "-"`,
+  });
+const bool = () =>
+  z.preprocess(
+    (v) => (v === 'true' ? true : v === 'false' ? false : v),
+    z.boolean({ error: 'must be true or false' }),
+  );
+export const obj = <T extends z.core.$ZodLooseShape>(shape: T) => z.strictObject(shape, { error: 'must be an object' });
+const tierList = () =>
+  z
+    .array(z.enum(TIERS, { error: 'must be one of "exact", "ocr", "fuzzy"' }), {
+      error: 'must be a list of tiers ("exact", "ocr", "fuzzy")',
+    })
+    .min(1, { error: 'must name at least one tier' });
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+/** The `jetstream` section: JetStream mode reads from a durable pull consumer and stores its outputs in a stream. */
+export const jetstreamSchema = obj({
+  readsStream: name('stream name').default('ALPR_READS'),
+  outStream: name('stream name').default('ALPR_OUT'),
+  consumer: name('consumer name').default('platesieve'),
+  createStreams: bool().default(true),
+  ackWaitMs: int(1).default(30_000),
+  maxAckPending: int(1).default(20_000),
+  fetchBatch: int(1).default(1000),
+  duplicateWindowMs: int(1).default(120_000),
+  /** Deliveries of a reads message whose outputs cannot be stored before it is dead-lettered and terminated. */
+  maxDeliver: int(1).default(5),
+});
+
+/** JetStream mode: reads from a durable pull consumer, outputs stored in a stream. */
+export type JetStreamConfig = z.output<typeof jetstreamSchema>;
+
+/** One entry of `hotlists`: a hotlist file the service loads and refreshes. */
+export const hotlistSchema = obj({
+  /** The file; relative paths in a config file are resolved against the file's folder (absolute once loaded). */
+  file: str(),
+  /** Source of rows that name none (NCIC, CCIC, LOCAL, ...). */
+  source: str().default('LOCAL'),
+  /** List type of rows that name none. */
+  defaultList: str().optional(),
+  /** Priority of rows that name none (1 highest .. 5). */
+  defaultPriority: int(1, 5).optional(),
+  /** Format; default from the extension, else sniffed (docs/hotlists.md). */
+  format: z.enum(['csv', 'ndjson', 'delimited', 'ncic-fixed'], { error: 'must be "csv", "ndjson", "delimited" or "ncic-fixed"' }).optional(),
+  /** A built-in extract layout. */
+  layout: z.enum(['ncic-fixed', 'ncic-pipe', 'state-csv'], { error: 'must be "ncic-fixed", "ncic-pipe" or "state-csv"' }).optional(),
+  /** Where each entry field is: column number, header name, or { start, end } for fixed width. */
+  columns: z
+    .record(z.string(), z.union([z.number().int().min(0), z.string(), z.object({ start: z.number().int().min(0), end: z.number().int().min(1) }).strict()]), {
+      error: 'must map entry fields to a column number, a header name or { start, end }',
+    })
+    .optional(),
+  delimiter: z.string().length(1, { error: 'must be one character' }).optional(),
+  hasHeader: z.boolean({ error: 'must be true or false' }).optional(),
+  /** Extra file or reason codes mapped to list types. */
+  codes: z.record(z.string(), z.string(), { error: 'must map file or reason codes to list types' }).optional(),
+  /** Refuse the file when more than this fraction of rows is invalid (0..1). */
+  maxInvalidFraction: num(0, 1).optional(),
+  /** Older than this, the source makes the service report itself degraded. */
+  maxAgeHours: num(0, undefined, true).default(24),
+  /** How often the file is checked for a new version (its modification time); a change reloads every source. */
+  refreshMinutes: num(0, undefined).default(5),
+  /** A new version with fewer than this fraction of the entries in force is refused as truncated. */
+  minRetainedFraction: num(0, 1).default(0.5),
+});
+
+/** One hotlist file the service loads and refreshes (`file` absolute once loaded). */
+export type HotlistSourceConfig = z.output<typeof hotlistSchema>;
+
+/** The `matching` section: matcher options (MatcherOptions in matcher/types.ts). */
+export const matchingSchema = obj({
+  tiers: tierList().optional(),
+  listTiers: z
+    .record(z.string(), tierList(), { error: 'must map list types to lists of tiers' })
+    .optional(),
+  maxDistance: int(0, 2).default(1),
+  stateMismatch: z.enum(['reject', 'match'], { error: 'must be "reject" or "match"' }).default('reject'),
+  minScore: num(0, 1).default(0),
+  /** Partial patterns' literals also match their OCR equivalents. */
+  partialOcr: z.boolean({ error: 'must be true or false' }).default(false),
+  ocrClasses: z
+    .array(
+      z
+        .string({ error: 'must be a class of 2 or more characters A-Z0-9, such as "0ODQ"' })
+        .regex(/^[A-Z0-9]{2,}$/, { error: 'must be a class of 2 or more characters A-Z0-9, such as "0ODQ"' }),
+      { error: 'must be a list of classes such as ["0ODQ", "1IL"]' },
+    )
+    .optional(),
+});
+
+/** Matcher options (see MatcherOptions in matcher/types.ts). */
+export type MatchingConfig = z.output<typeof matchingSchema>;
+
+/** Most messages in a batch (`pool.batchSize`): beyond it a batch only holds up the reads in it longer. */
+export const MAX_BATCH_SIZE = 65_536;
+// A policy name becomes a subject token and part of output ids (docs/wire-format.md "Input bounds").
+const POLICY_MSG = 'must be a policy name of 1 to 64 characters, none of them a control character';
+// eslint-disable-next-line no-control-regex -- the class names the control characters a policy name must not hold
+const policyName = () => z.string({ error: POLICY_MSG }).regex(/^[^\x00-\x1f\x7f]{1,64}$/, { error: POLICY_MSG });
+
+/** A retention policy (`retention.default`). */
+export const retentionPolicySchema = obj({
+  /** Policy name written into every record (`retention.policy`). */
+  policy: policyName().default('default'),
+  /** Days a read that hit nothing is kept. */
+  nonhitDays: num(0, undefined, true).default(30),
+  /** Days a read that raised an alert is kept. */
+  hitDays: num(0, undefined, true).default(365),
+  /** Legal basis text written into every record. */
+  basis: str().default(DEFAULT_RETENTION_BASIS),
+});
+
+/** An agency's retention policy (`retention.agencies.<ORI>`): what it leaves out comes from `default`, its name from the ORI. */
+export const agencyRetentionSchema = obj({
+  policy: policyName().optional(),
+  nonhitDays: num(0, undefined, true).optional(),
+  hitDays: num(0, undefined, true).optional(),
+  basis: str().optional(),
+});
+
+/** Retention policy applied to the records of one agency's reads. */
+export type RetentionPolicyConfig = z.output<typeof retentionPolicySchema>;
+
+/** The `pool` section: batching and the worker pool. */
+export const poolSchema = obj({
+  /** Worker threads; 0 (the default, from the 2-core benchmark) = match on the main thread. */
+  workers: int(0).default(0),
+  /** A batch is sent when it holds this many reads... */
+  batchSize: int(1, MAX_BATCH_SIZE).default(512),
+  /** ...or when its first read has waited this long. */
+  batchWaitMs: num(0, undefined).default(2),
+  /** Batches in the pool at once; beyond it, intake waits. */
+  maxInFlight: int(1).default(4),
+});
+
+/** Batching and the worker pool. */
+export type PoolConfig = z.output<typeof poolSchema>;
+
+/** Pino log levels accepted by `log.level`. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
