@@ -5,7 +5,8 @@
 // (msgpackr, then JSON.stringify) is the reference the tests hold this to.
 //
 // A read this code is not sure to treat exactly as msgpackr + JSON.stringify would (non-ASCII
-// or binary or extension values, duplicate or non-string keys, a `ts` that is not a number,
+// or binary or extension values, duplicate, non-string, `__proto__` or array-index keys such
+// as "3" (a JavaScript object lists those first), a `ts` that is not a number,
 // `candidates`, an unusual state, ...) is left to the host's object path, and so is a read
 // that breaks an input bound (docs/wire-format.md "Input bounds": an agency or cameraId too
 // long or with characters a subject must not hold, a `ts` outside the window the host passes

@@ -1,7 +1,8 @@
 // Walking msgpack values in linear memory for the read scanner (reads.ts): where a value
 // ends, and whether the fast path may take the read it belongs to. A read this code is not
 // sure to treat exactly as msgpackr + JSON.stringify would (non-ASCII, binary or extension
-// values, duplicate or non-string keys, ...) or that breaks an input bound (values nested
+// values; duplicate, non-string, `__proto__` or array-index keys such as "3", which a
+// JavaScript object lists first; ...) or that breaks an input bound (values nested
 // more than MAX_NESTING deep, strings over MAX_STRING_BYTES, containers over MAX_ITEMS
 // elements) is marked `unsupported` and left to the host's object path, which rejects it
 // with its code (matcher/service/bounds.ts holds the same limits).
@@ -70,6 +71,25 @@ function isProto(s: usize, n: u32): bool {
   return load<u64>(s) == 0x5f6f746f72705f5f && load<u8>(s + 8) == 0x5f;
 }
 
+/**
+ * The n bytes at s are an array index as JavaScript reads a property key: the canonical
+ * decimal text of an integer from 0 to 2^32 - 2 ("0", "7", "4294967294"; not "01", "-1",
+ * "4294967295"). An object lists such keys first, in ascending order, whatever the order
+ * they were set in, so JSON.stringify of msgpackr's object does not keep the msgpack order
+ * the fast path writes; left to the host.
+ */
+function isArrayIndex(s: usize, n: u32): bool {
+  if (n == 0 || n > 10) return false;
+  if (n > 1 && load<u8>(s) == 0x30) return false;
+  let v: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const c = <u32>load<u8>(s + i);
+    if (c < 0x30 || c > 0x39) return false;
+    v = v * 10 + <u64>(c - 0x30);
+  }
+  return v <= 4294967294;
+}
+
 /** Checks the key at p (of map level `depth`, index k); returns where its value starts, 0 when malformed. */
 export function checkKey(p: usize, end: usize, depth: i32, k: i32): usize {
   const len = strLen(p);
@@ -81,7 +101,7 @@ export function checkKey(p: usize, end: usize, depth: i32, k: i32): usize {
   // In 64 bits: a 32-bit length near 2^32 must not wrap around to an address inside the buffer.
   if (<u64>s + <u64>len > <u64>end) return 0;
   const v = s + <usize>len;
-  if (!isAscii(s, v) || isProto(s, <u32>len) || <u64>len > <u64>MAX_STRING_BYTES) unsupported = true;
+  if (!isAscii(s, v) || isProto(s, <u32>len) || isArrayIndex(s, <u32>len) || <u64>len > <u64>MAX_STRING_BYTES) unsupported = true;
   if (k < MAX_KEYS) {
     const at = (depth * MAX_KEYS) << 2;
     for (let j = 0; j < k; j++) {

@@ -25,14 +25,23 @@ export interface OutcomeDeps {
   faults?: FaultInjector;
 }
 
-/** Counts and logs the outputs that were not published; adds their input messages to `failed`. */
+/**
+ * Counts the outputs that were not published and logs them, one line a batch (a full stream
+ * refuses every output of every batch: a line each would flood the log); adds their input
+ * messages to `failed`.
+ */
 function noteFailures(outputs: readonly OutputMessage[], errors: ReadonlyArray<Error | undefined>, deps: OutcomeDeps, failed: Set<number> | undefined): Set<number> | undefined {
+  let first = -1;
+  let count = 0;
   for (let i = 0; i < outputs.length; i++) {
-    const err = errors[i];
-    if (err === undefined) continue;
+    if (errors[i] === undefined) continue;
     (failed ??= new Set()).add(outputs[i].input);
     deps.metrics.deadLetter('PUBLISH_FAILED');
-    deps.logger.error({ subject: outputs[i].subject, id: outputs[i].id, bytes: outputs[i].data.length, error: err.message }, 'output not published');
+    if (count++ === 0) first = i;
+  }
+  if (count > 0) {
+    const o = outputs[first];
+    deps.logger.error({ outputs: count, subject: o.subject, id: o.id, bytes: o.data.length, error: errors[first]?.message }, 'output not published');
   }
   return failed;
 }

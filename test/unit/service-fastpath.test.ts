@@ -125,6 +125,25 @@ const sizedArb = fc.constantFrom(
   { ['k'.repeat(4096)]: 1 }, { ['k'.repeat(4097)]: 1 }, Object.fromEntries(Array.from({ length: 1025 }, (_, i) => [`k${i}`, i])),
 );
 
+// Keys a JavaScript object lists first, in ascending order (array indices: the canonical
+// decimal text of 0 .. 2^32 - 2), and near misses that keep their place. msgpackr's object
+// reorders the former, so a Map (which packs in its own order) puts them after other keys.
+const indexKeyArb = fc.oneof(
+  fc.constantFrom('0', '3', '7', '8', '10', '4294967294', '4294967295', '01', '00', '-1', '1.5', '1e3', ' 1'),
+  fc.nat().map(String),
+  fc.bigInt({ min: 0n, max: 2n ** 33n }).map(String),
+);
+const keyArb = fc.oneof({ weight: 3, arbitrary: asciiText }, { weight: 1, arbitrary: indexKeyArb });
+/** An object in the order given (packed as a msgpack map in that order, decoded as an object). */
+const orderedDictArb = <T>(value: fc.Arbitrary<T>): fc.Arbitrary<Map<string, T>> =>
+  fc.array(fc.tuple(keyArb, value), { maxLength: 4 }).map((kv) => new Map(kv));
+/** `r` as a Map with `key` at position `at` of its keys. */
+function withKeyAt(r: Record<string, unknown>, key: string, value: unknown, at: number): Map<string, unknown> {
+  const kv = Object.entries(r).filter(([k]) => k !== key);
+  kv.splice(at % (kv.length + 1), 0, [key, value]);
+  return new Map(kv);
+}
+
 const readArb = fc.record(
   {
     id: mostly(fc.constantFrom('R-1', 'a"b', 'x\\y'), fc.oneof(fc.constant(''), fc.integer(), fc.constant(null), anyText)),
@@ -141,13 +160,17 @@ const readArb = fc.record(
     lat: mostly(goodNumber, numberArb),
     heading: mostly(fc.integer({ min: 0, max: 359 }), numberArb),
     imageRef: mostly(goodText, anyText),
-    extra: mostly(fc.oneof(goodText, goodNumber, fc.boolean(), fc.constant(null), fc.array(goodNumber, { maxLength: 3 }), fc.dictionary(asciiText, goodText, { maxKeys: 3 })), fc.oneof(valueArb, nestedArb, sizedArb)),
+    extra: mostly(
+      fc.oneof(goodText, goodNumber, fc.boolean(), fc.constant(null), fc.array(goodNumber, { maxLength: 3 }), fc.dictionary(asciiText, goodText, { maxKeys: 3 }), orderedDictArb(goodText)),
+      fc.oneof(valueArb, nestedArb, sizedArb, fc.array(orderedDictArb(scalarArb), { maxLength: 2 })),
+    ),
   },
   { requiredKeys: ['plate', 'id'] },
 ).chain((r) =>
-  // A field the record itself sets (`hit`, `alertIds`, `retention`), now and then; a key too long.
-  fc.tuple(fc.nat(20), candidatesArb).map(([n, candidates]) =>
-    n === 0 ? { ...r, hit: 'yes' } : n === 1 ? { ...r, retention: 7 } : n === 2 ? { ...r, candidates } : n <= 5 ? withoutId(r) : n === 6 ? { ...r, ['k'.repeat(4097)]: 1 } : r),
+  // A field the record itself sets (`hit`, `alertIds`, `retention`), now and then; a key too
+  // long; an array-index key (or a near miss) anywhere among the read's own keys.
+  fc.tuple(fc.nat(20), candidatesArb, indexKeyArb, goodText, fc.nat()).map(([n, candidates, key, value, at]): unknown =>
+    n === 0 ? { ...r, hit: 'yes' } : n === 1 ? { ...r, retention: 7 } : n === 2 ? { ...r, candidates } : n <= 5 ? withoutId(r) : n === 6 ? { ...r, ['k'.repeat(4097)]: 1 } : n <= 8 ? withKeyAt(r, key, value, at) : r),
 );
 
 /** A msgpack array of reads with a value nested `depth` deep at `at` (a read's field, or an item of its own): msgpackr cannot write one 10 000 deep. */
@@ -195,6 +218,21 @@ describe('service fast path', () => {
     expect(fast([read, read, noId])).toBe(3);
     // Left to the object path: a non-ASCII string, candidates, a state of three letters.
     expect(fast([{ ...read, make: 'Citroën' }, { ...read, candidates: [] }, { ...read, state: 'COL' }])).toBe(0);
+  });
+
+  it('leaves reads with array-index keys (which a JavaScript object lists first) to msgpackr, at any depth', () => {
+    const read = { id: 'R1', plate: 'NOHIT1', state: 'CO' };
+    const keys = ['0', '3', '10', '4294967294', '01', '00', '4294967295', '-1', '1.5', ' 1', 'x'];
+    const asRead = (k: string): Map<string, unknown> => withKeyAt(read, k, 'v', 3);
+    const nested = (k: string): unknown => ({ ...read, extra: [new Map([['a', 1], [k, 2]])] });
+    for (const make of [asRead, nested]) {
+      const messages = keys.map((k) => packers[0].pack(make(k)));
+      const [fast, reference] = both(messages);
+      expect(comparable(fast)).toEqual(comparable(reference));
+      // The first four are array indices: the object path; the rest keep their place.
+      expect(fast.fastReads).toBe(keys.length - 4);
+      expect(text(reference.outcomes[1].nonhit[0].data)[0]).toMatch(make === asRead ? /^\{"3":"v","id"/ : /\[\{"3":2,"a":1\}\]/);
+    }
   });
 
   it('prints decimals as JavaScript does (shortest round trip), in the core or through the host', () => {
