@@ -12,6 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DiscardPolicy, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
+import { metricSample as sample, storedMessages } from '../helpers/streams.js';
 import { uniquePrefix, type NatsServerHandle } from '../helpers/nats-server.js';
 import {
   SAMPLE_READS,
@@ -45,15 +46,6 @@ const READS = parsedLines(readFileSync(SAMPLE_READS, 'utf8'))
   .filter((r) => validPlate(r.plate))
   .map((r): Record<string, unknown> => ({ ...r, cameraId: `CAM-${String(r.id)}` }));
 
-/** The value of one series of `/metrics` text, e.g. `platesieve_batches_failed_total{stage="finalize"}`; undefined when absent. */
-function sample(text: string, series: string): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    if (line.slice(0, space) === series) return Number(line.slice(space + 1));
-  }
-  return undefined;
-}
 
 interface Names {
   prefix: string;
@@ -84,30 +76,6 @@ async function publishSingles(js: JetStreamClient, prefix: string, reads: Readon
   }
 }
 
-interface Stored {
-  subject: string;
-  data: string;
-  msgId: string | undefined;
-}
-
-/** Every message stored in a stream (read with an ordered consumer). */
-async function storedMessages(js: JetStreamClient, jsm: JetStreamManager, stream: string): Promise<Stored[]> {
-  const total = (await jsm.streams.info(stream)).state.messages;
-  const out: Stored[] = [];
-  if (total === 0) return out;
-  const iter = await (await js.consumers.get(stream)).consume();
-  const timer = setTimeout(() => void iter.close(), 15_000);
-  try {
-    for await (const m of iter) {
-      out.push({ subject: m.subject, data: dec.decode(m.data), msgId: m.headers?.get('Nats-Msg-Id') });
-      if (m.info.pending === 0) break;
-    }
-  } finally {
-    clearTimeout(timer);
-    await iter.close();
-  }
-  return out;
-}
 
 async function consumerDone(jsm: JetStreamManager, n: Names): Promise<boolean> {
   const ci = await jsm.consumers.info(n.reads, 'platesieve');

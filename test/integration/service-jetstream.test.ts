@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import { describe, expect, it } from 'vitest';
+import { storedMessages } from '../helpers/streams.js';
 import { uniquePrefix, type NatsServerHandle } from '../helpers/nats-server.js';
 import {
   SAMPLE_READS,
@@ -26,7 +27,6 @@ import {
 } from '../helpers/service-process.js';
 
 const enc = new TextEncoder();
-const dec = new TextDecoder();
 
 function validPlate(p: unknown): boolean {
   if (typeof p !== 'string') return false;
@@ -79,32 +79,6 @@ async function publishReads(js: JetStreamClient, prefix: string, reads: Array<Re
   return messages;
 }
 
-interface Stored {
-  subject: string;
-  data: string;
-  msgId: string | undefined;
-}
-
-/** Every message stored in a stream (read with an ordered consumer). */
-async function storedMessages(js: JetStreamClient, jsm: JetStreamManager, stream: string): Promise<Stored[]> {
-  const info = await jsm.streams.info(stream);
-  const total = info.state.messages;
-  const out: Stored[] = [];
-  if (total === 0) return out;
-  const consumer = await js.consumers.get(stream);
-  const iter = await consumer.consume();
-  const timer = setTimeout(() => void iter.close(), 15_000);
-  try {
-    for await (const m of iter) {
-      out.push({ subject: m.subject, data: dec.decode(m.data), msgId: m.headers?.get('Nats-Msg-Id') });
-      if (m.info.pending === 0) break;
-    }
-  } finally {
-    clearTimeout(timer);
-    await iter.close();
-  }
-  return out;
-}
 
 interface Outcome {
   recordMessages: number;

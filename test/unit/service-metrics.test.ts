@@ -7,16 +7,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assessHealth, hotlistHealth, startOpsServer, type HealthReport, type OpsServer } from '../../matcher/service/http.js';
 import { ServiceMetrics } from '../../matcher/service/metrics.js';
-
-/** The value of one sample line, e.g. `platesieve_alerts_total{tier="exact",list="AMBER"}`. */
-function sample(text: string, series: string): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    if (line.slice(0, space) === series) return Number(line.slice(space + 1));
-  }
-  return undefined;
-}
+import { metricSample as sample } from '../helpers/streams.js';
 
 describe('ServiceMetrics', () => {
   it('counts reads, invalid reads, alerts, suppressions, dead letters and records with their labels', async () => {
