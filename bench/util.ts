@@ -33,6 +33,18 @@ export function intArg(args: Map<string, string>, name: string, dflt: number): n
   return n;
 }
 
+/** Positive number argument (fractions allowed), or the default. Exits with a one-line reason when malformed. */
+export function numArg<T extends number | undefined>(args: Map<string, string>, name: string, dflt: T): number | T {
+  const v = args.get(name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) {
+    process.stderr.write(`--${name} must be a positive number, got ${JSON.stringify(v)}\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);

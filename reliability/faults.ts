@@ -24,7 +24,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { machineInfo, parseArgs } from '../bench/util.js';
+import { machineInfo, numArg, parseArgs } from '../bench/util.js';
 import { markdownTable, rowSummaryLines } from './fault-report.js';
 import { faultRows } from './fault-rows.js';
 import { runRow, type RowResult } from './fault-run.js';
@@ -33,16 +33,7 @@ import { writeJson } from './json-out.js';
 import { makeData } from './test-data.js';
 
 const args = parseArgs(process.argv.slice(2));
-const num = (name: string, dflt: number): number => {
-  const v = args.get(name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) {
-    process.stderr.write(`--${name} must be a positive number, got ${JSON.stringify(v)}\n`);
-    process.exit(2);
-  }
-  return n;
-};
+const num = (name: string, dflt: number): number => numArg(args, name, dflt);
 const rate = num('rate', 1000);
 const entries = num('entries', 10_000);
 const hitRate = num('hit-rate', 0.05);

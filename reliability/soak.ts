@@ -34,7 +34,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { human, machineInfo, parseArgs } from '../bench/util.js';
+import { human, machineInfo, numArg, parseArgs } from '../bench/util.js';
 import { freezeBuild } from './frozen-build.js';
 import { consumerState } from './jetstream.js';
 import { writeJson } from './json-out.js';
@@ -51,16 +51,7 @@ import { makeData } from './test-data.js';
 import { until } from './wait.js';
 
 const args = parseArgs(process.argv.slice(2));
-const num = (name: string, dflt: number | undefined): number | undefined => {
-  const v = args.get(name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) {
-    process.stderr.write(`--${name} must be a positive number, got ${JSON.stringify(v)}\n`);
-    process.exit(2);
-  }
-  return n;
-};
+const num = (name: string, dflt: number | undefined): number | undefined => numArg(args, name, dflt);
 const minutes = num('minutes', 30)!;
 const probeS = num('probe-s', 10)!;
 const entries = num('entries', 10_000)!;
