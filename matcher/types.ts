@@ -120,6 +120,12 @@ export interface Alert {
    * repeats in the window are counted here. Set by the service, absent from the library's alerts.
    */
   sightings?: number;
+  /**
+   * True for a historical hit: a stored read matched against an entry added after the read was
+   * made (`platesieve store`, docs/store.md). `ts`, `cameraId` and `agency` are the read's: it
+   * says where the vehicle was then, not where it is now. Absent from live alerts.
+   */
+  historical?: boolean;
 }
 
 /** Why a read could not be matched. Stable codes. */

@@ -22,6 +22,8 @@ export const AUDIT_ACTIONS = [
   'hold.release',
   'search',
   'export',
+  // The store's retention job deleted (or, dry run, counted) due records: counts, never plates.
+  'retention.delete',
   'purpose.refused',
   // Live changes a service applied from the key-value bucket (matcher/service/live-audit.ts);
   // the actor is the writer named by the change's Platesieve-Actor header.

@@ -30,6 +30,7 @@ import { loadServiceConfig, type ServiceConfig } from '../service/config.js';
 import { startService } from '../service/service.js';
 import { findNatsServer, startEmbeddedNats } from '../service/embedded-nats.js';
 import type { CommandIo } from './match.js';
+import { startDemoStore, type DemoStore } from './demo-store.js';
 
 interface DemoOptions {
   reads: number;
@@ -221,9 +222,11 @@ async function settle(done: () => boolean, progress: () => number): Promise<void
 async function runWithNats(opts: DemoOptions, feed: Feed, io: CommandIo, dir: string): Promise<void> {
   const csv = join(dir, 'hotlist.csv');
   await writeHotlistCsv(csv, feed.hotlist);
-  const server = await startEmbeddedNats();
+  const server = await startEmbeddedNats({ jetstream: true });
   let nc: NatsConnection | undefined;
   let service: Awaited<ReturnType<typeof startService>> | undefined;
+  let store: DemoStore | undefined;
+  let alertPlate: string | undefined;
   const display = new Display(io.stdout, opts.alertsPerSecond);
   try {
     const base = loadServiceConfig(undefined, { nats: [server.url], hotlists: [csv], workers: opts.workers, logLevel: 'warn' });
@@ -241,6 +244,13 @@ async function runWithNats(opts: DemoOptions, feed: Feed, io: CommandIo, dir: st
       `nats-server ${server.url} (private, pid ${server.pid}); service started in ${Date.now() - t0} ms ` +
         `(hotlist ${service.hotlistVersion}, ${config.pool.workers} worker${config.pool.workers === 1 ? '' : 's'})`,
     );
+    const started0 = Date.now();
+    const storeOrWhy = await startDemoStore(config, logger, dir);
+    if (typeof storeOrWhy === 'string') display.line(storeOrWhy);
+    else {
+      store = storeOrWhy;
+      display.line(`records store: PostgreSQL database of its own, durable JetStream consumers (started in ${Date.now() - started0} ms)`);
+    }
     display.line(`publishing ${feed.reads.length} reads at ${fmt(opts.rate)} reads/s to demo.reads.<camera> (msgpack, ${opts.batch === 1 ? 'one read a message' : `${opts.batch} reads a message`})\n`);
 
     nc = await connect({ servers: server.url, name: 'platesieve-demo' });
@@ -253,7 +263,13 @@ async function runWithNats(opts: DemoOptions, feed: Feed, io: CommandIo, dir: st
         else display.record(rec.ts ?? now, now);
       },
     });
-    nc.subscribe('demo.alerts.>', { callback: (_err, msg) => display.alert(JSON.parse(dec.decode(msg.data)) as Alert, wallMs()) });
+    nc.subscribe('demo.alerts.>', {
+      callback: (_err, msg) => {
+        const alert = JSON.parse(dec.decode(msg.data)) as Alert;
+        if (alert.match === 'exact' && alertPlate === undefined) alertPlate = alert.hotlistPlate;
+        display.alert(alert, wallMs());
+      },
+    });
     nc.subscribe('demo.deadletter', { callback: () => void display.deadLetters++ });
     await nc.flush();
 
@@ -271,10 +287,23 @@ async function runWithNats(opts: DemoOptions, feed: Feed, io: CommandIo, dir: st
     display.summary((performance.now() - started) / 1000, [
       `service receive-to-publish latency: p50 ${e2e.p50.toFixed(2)} ms  p99 ${e2e.p99.toFixed(2)} ms  (${e2e.count} messages)`,
     ]);
+    if (store !== undefined) {
+      const s = store;
+      const t = Date.now();
+      let c = await s.count();
+      while (c.reads < display.records && Date.now() - t < 30_000) {
+        await new Promise((r) => setTimeout(r, 250));
+        c = await s.count();
+      }
+      display.line(`store: ${c.reads} records and ${c.alerts} alerts in PostgreSQL (${c.reads >= display.records ? 'all' : `${display.records - c.reads} still in JetStream`})`);
+      await s.finish(alertPlate, (line) => display.line(line));
+      store = undefined;
+    }
   } finally {
     display.stop();
     await nc?.close().catch(() => undefined);
     await service?.stop().catch(() => undefined);
+    await store?.finish(undefined, () => undefined).catch(() => undefined);
     await server.stop();
   }
 }

@@ -11,6 +11,9 @@ import { registerDemoCommand } from './demo.js';
 import { registerAuditCommand } from './audit.js';
 import { registerHotlistCommand } from './hotlist.js';
 import { registerLiveCommands } from './live.js';
+import { registerStoreCommand } from './store.js';
+import { registerHoldCommand } from './hold.js';
+import { registerSearchCommand } from './search.js';
 
 function packageVersion(): string {
   // dist/matcher/cli/ or matcher/cli/: the package root is three or two levels up.
@@ -44,6 +47,9 @@ export function createProgram(io: CommandIo): Command {
   registerDemoCommand(program, io);
   registerAuditCommand(program, io);
   registerLiveCommands(registerHotlistCommand(program, io), io);
+  registerStoreCommand(program, io);
+  registerHoldCommand(program, io);
+  registerSearchCommand(program, io);
   return program;
 }
 

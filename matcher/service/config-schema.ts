@@ -30,7 +30,7 @@ export function int(min: number, max?: number) {
   return z.preprocess(numeric, max === undefined ? base : base.max(max, { error: msg }));
 }
 
-function num(min: number, max: number | undefined, exclusiveMin = false) {
+export function num(min: number, max: number | undefined, exclusiveMin = false) {
   const msg =
     max === undefined
       ? `must be a number ${exclusiveMin ? '>' : '>='} ${min}`
@@ -157,6 +157,8 @@ export const retentionPolicySchema = obj({
   hitDays: num(0, undefined, true).default(365),
   /** Legal basis text written into every record. */
   basis: str().default(DEFAULT_RETENTION_BASIS),
+  /** Shortest period the policy allows (El Centro: 730); no period may be shorter, the store never keeps a record less. */
+  minimumDays: num(0, undefined).default(0),
 });
 
 /** An agency's retention policy (`retention.agencies.<ORI>`): what it leaves out comes from `default`, its name from the ORI. */
@@ -165,10 +167,32 @@ export const agencyRetentionSchema = obj({
   nonhitDays: num(0, undefined, true).optional(),
   hitDays: num(0, undefined, true).optional(),
   basis: str().optional(),
+  minimumDays: num(0, undefined).optional(),
 });
 
 /** Retention policy applied to the records of one agency's reads. */
 export type RetentionPolicyConfig = z.output<typeof retentionPolicySchema>;
+
+/** The `store` section (`platesieve store`, docs/store.md); `serve` ignores it. */
+export const storeSchema = obj({
+  /** PostgreSQL URL; PLATESIEVE_DB_URL when absent. */
+  db: str().optional(),
+  /** Durable consumer name on each output stream, shared by every store process. */
+  consumer: name('consumer name').default('platesieve-store'),
+  /** Messages written in one transaction at most... */
+  batchSize: int(1, 100_000).default(4000),
+  /** ...or when the first has waited this long. */
+  batchWaitMs: num(0, undefined).default(100),
+  /** Messages delivered and not yet acknowledged, per consumer. */
+  maxAckPending: int(1).default(20_000),
+  /** Database connections of one store process. */
+  poolSize: int(1, 100).default(4),
+  /** Minutes between retention runs inside `store` (0: never; run `platesieve store retention` from a scheduler instead). */
+  retentionEveryMinutes: num(0, undefined).default(60),
+  /** Days of stored reads searched for an entry when it is added (historical hits); per list in historicalDaysByList. 0: off. */
+  historicalDays: num(0, undefined).default(7),
+  historicalDaysByList: z.record(z.string().min(1), num(0, undefined), { error: 'must map list types to days' }).default({}),
+});
 
 /** The `pool` section: batching and the worker pool. */
 export const poolSchema = obj({

@@ -18,7 +18,7 @@ import { redactUrl } from './redact.js';
 import { expandVars, fail, formatIssue, isObject, readConfigFile, type Json, type RawObject } from './config-file.js';
 import {
   agencyRetentionSchema, hotlistSchema, int, jetstreamSchema, LOG_LEVELS, matchingSchema, name, obj, poolSchema,
-  retentionPolicySchema, str, SUBJECT_RE, type RetentionPolicyConfig,
+  retentionPolicySchema, storeSchema, str, SUBJECT_RE, type RetentionPolicyConfig,
 } from './config-schema.js';
 
 export { NATS_ENV_VARS, NATS_URL_ENV, type NatsFlags } from './nats-sources.js';
@@ -143,6 +143,7 @@ const serviceSchema = obj({
   hotlistRefusalsDegraded: int(0).default(3),
   /** Append-only, hash-chained audit log of hotlist loads and refusals (docs/audit.md); no file, no log. */
   audit: obj({ file: str().optional(), actor: str().default('platesieve-service') }).prefault({}),
+  store: storeSchema.prefault({}),
   /** Live entry changes through a JetStream KV bucket (null: off); `required`: fail to start without it. */
   liveUpdates: obj({
     bucket: z.union([z.string().regex(/^[-_A-Za-z0-9]+$/, { error: 'must be a bucket name (letters, digits, "-", "_") or null' }), z.null()]).default('alpr-hotlist'),
@@ -191,6 +192,7 @@ export function loadServiceConfig(
   file: string | undefined,
   overrides: ConfigOverrides = {},
   env: NodeJS.ProcessEnv = process.env,
+  options: { requireHotlists?: boolean } = {},
 ): ServiceConfig {
   const cwd = process.cwd();
   const configFile = file === undefined ? undefined : resolve(cwd, file);
@@ -229,7 +231,17 @@ export function loadServiceConfig(
   if (issues.length > 0 || !parsed.success) fail(issues);
   const c = parsed.data;
 
-  if (c.hotlists.length === 0) {
+  const policies: Array<[string, { nonhitDays?: number; hitDays?: number; minimumDays?: number }]> = [['default', c.retention.default], ...Object.entries(c.retention.agencies)];
+  for (const [who, p] of policies) {
+    const min = p.minimumDays ?? c.retention.default.minimumDays;
+    for (const k of ['nonhitDays', 'hitDays'] as const) {
+      const days = p[k] ?? c.retention.default[k];
+      if (days < min) issues.push({ key: `retention.${who === 'default' ? 'default' : `agencies.${who}`}.${k}`, message: `config: retention.${who === 'default' ? 'default' : `agencies.${who}`}.${k}: ${days} days is shorter than the policy's minimumDays ${min}: a minimum period can never be shortened` });
+    }
+  }
+  if (issues.length > 0) fail(issues);
+
+  if (options.requireHotlists !== false && c.hotlists.length === 0) {
     fail([
       {
         key: 'hotlists',
@@ -253,6 +265,7 @@ export function loadServiceConfig(
             nonhitDays: p.nonhitDays ?? c.retention.default.nonhitDays,
             hitDays: p.hitDays ?? c.retention.default.hitDays,
             basis: p.basis ?? c.retention.default.basis,
+            minimumDays: p.minimumDays ?? c.retention.default.minimumDays,
           },
         ]),
       ),

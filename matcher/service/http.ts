@@ -113,7 +113,7 @@ export interface OpsServerOptions {
   host: string;
   /** 0 picks a free port (returned). */
   port: number;
-  metrics: ServiceMetrics;
+  metrics: Pick<ServiceMetrics, 'metrics' | 'contentType'>;
   health: () => HealthReport | Promise<HealthReport>;
   logger: Logger;
 }

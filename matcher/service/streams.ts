@@ -41,12 +41,28 @@ export function outputStreams(config: ServiceConfig): Array<{ name: string; subj
 }
 
 export async function ensureStreams(nc: NatsConnection, config: ServiceConfig, logger: Logger): Promise<void> {
+  const js = config.jetstream;
+  await putStreams(nc, config, logger, [
+    { name: js.readsStream, subjects: [`${config.subjects.prefix}.reads.>`], maxAgeDays: 7 },
+    ...outputStreams(config),
+  ]);
+  await ensureReadsConsumer(nc, config, logger);
+}
+
+/**
+ * The output streams only (`platesieve store`): the store consumes them, and creates them when
+ * no JetStream-mode service has yet, so that a core-mode service's outputs are kept too.
+ */
+export async function ensureOutputStreams(nc: NatsConnection, config: ServiceConfig, logger: Logger): Promise<Array<{ name: string; subjects: string[] }>> {
+  const streams = outputStreams(config);
+  await putStreams(nc, config, logger, streams);
+  return streams;
+}
+
+async function putStreams(nc: NatsConnection, config: ServiceConfig, logger: Logger, streams: ReadonlyArray<{ name: string; subjects: string[]; maxAgeDays: number }>): Promise<void> {
   const jsm = await nc.jetstreamManager();
   const js = config.jetstream;
-  const wanted = [
-    { name: js.readsStream, subjects: [`${config.subjects.prefix}.reads.>`], max_age: nanos(7 * DAY_MS), retention: JsRetention.Limits },
-    ...outputStreams(config).map((s) => ({ name: s.name, subjects: s.subjects, max_age: nanos(s.maxAgeDays * DAY_MS), retention: JsRetention.Limits })),
-  ];
+  const wanted = streams.map((s) => ({ name: s.name, subjects: s.subjects, max_age: nanos(s.maxAgeDays * DAY_MS), retention: JsRetention.Limits }));
   for (const s of wanted) {
     const cfg = { ...s, storage: StorageType.File, duplicate_window: nanos(js.duplicateWindowMs) };
     try {
@@ -57,6 +73,11 @@ export async function ensureStreams(nc: NatsConnection, config: ServiceConfig, l
       logger.info({ stream: s.name, subjects: s.subjects }, 'stream created');
     }
   }
+}
+
+async function ensureReadsConsumer(nc: NatsConnection, config: ServiceConfig, logger: Logger): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const js = config.jetstream;
   try {
     await jsm.consumers.info(js.readsStream, js.consumer);
   } catch {

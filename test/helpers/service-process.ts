@@ -37,6 +37,8 @@ export interface ServiceProcessOptions {
   readyTimeoutMs?: number;
   /** Extra environment variables for the process (on top of this process's environment). */
   env?: Record<string, string>;
+  /** `store` runs `platesieve store` (no hotlists, ready at "store started"). Default `serve`. */
+  command?: 'serve' | 'store';
 }
 
 export interface ServiceProcess {
@@ -148,9 +150,10 @@ let configCounter = 0;
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'platesieve-svc-'));
   const configFile = join(dir, `service-${++configCounter}.json`);
-  const config = { hotlists: [{ file: SAMPLE_HOTLIST, maxAgeHours: 1_000_000 }], ...options.config };
+  const command = options.command ?? 'serve';
+  const config = command === 'serve' ? { hotlists: [{ file: SAMPLE_HOTLIST, maxAgeHours: 1_000_000 }], ...options.config } : { metrics: { port: 0 }, ...options.config };
   await writeFile(configFile, JSON.stringify(config, null, 2));
-  const args = [CLI, 'serve', '--config', configFile, '--nats', options.natsUrl, '--metrics-port', '0', ...(options.args ?? [])];
+  const args = [CLI, command, '--config', configFile, '--nats', options.natsUrl, ...(command === 'serve' ? ['--metrics-port', '0'] : []), ...(options.args ?? [])];
   const env = options.env === undefined ? undefined : { ...process.env, ...options.env };
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);
@@ -168,7 +171,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       try {
         const parsed = JSON.parse(line) as LogLine;
         logs.push(parsed);
-        if (parsed.msg === 'metrics and health server listening' && typeof parsed.port === 'number') opsPort = parsed.port;
+        if ((parsed.msg === 'metrics and health server listening' || parsed.msg === 'ops server listening') && typeof parsed.port === 'number') opsPort = parsed.port;
       } catch {
         logs.push({ level: 0, msg: line });
       }
@@ -234,10 +237,10 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     await waitFor(
       () => {
         if (exitValue !== undefined) throw new Error(`service exited during start (${String(exitValue)}); ${describe()}`);
-        return proc.logged('consuming reads');
+        return proc.logged(command === 'serve' ? 'consuming reads' : 'store started');
       },
       options.readyTimeoutMs ?? 15_000,
-      () => `"consuming reads" from the service; ${describe()}`,
+      () => `"${command === 'serve' ? 'consuming reads' : 'store started'}" from the ${command} process; ${describe()}`,
     );
   } catch (e) {
     child.kill('SIGKILL');

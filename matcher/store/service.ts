@@ -1,0 +1,263 @@
+/**
+ * `platesieve store`: durable JetStream consumers on the output streams (records, alerts, dead
+ * letters) writing to PostgreSQL. A message is acknowledged only after the transaction holding
+ * its rows committed; a failed transaction naks its messages for redelivery; a message that can
+ * never become a row is terminated and counted. Killing the store, PostgreSQL or nats-server at
+ * any moment therefore loses nothing (unacknowledged messages come back) and duplicates nothing
+ * (the writer skips rows already stored).
+ */
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { AckPolicy, DeliverPolicy, connect, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import { AuditLog } from '../audit/index.js';
+import { DEFAULT_OCR_CLASSES, ocrClassMap } from '../core/plate.js';
+import { natsConnectionOptions } from '../service/connection.js';
+import type { ServiceConfig } from '../service/config.js';
+import { startOpsServer, type HealthReport, type OpsServer } from '../service/http.js';
+import { ensureOutputStreams } from '../service/streams.js';
+import { unpackr } from '../service/msgpack.js';
+import { ActiveHolds } from './holds.js';
+import { StoreMetrics } from './metrics.js';
+import { checkAndRecordPolicies, configuredPolicies, minimumsOf } from './policies.js';
+import { runRetention, type RetentionReport } from './retention.js';
+import { alertRow, BadStoreMessage, deadLetterAgency, deadLetterRow, readRow, type Minimums, type ReadRow, type Row } from './rows.js';
+import { prepareDatabase } from './open.js';
+import { StoreWriter } from './writer.js';
+import { startHistorical } from './historical.js';
+import { searchReads } from './search.js';
+
+/** A running store. */
+export interface RunningStore {
+  metricsPort?: number;
+  metrics: StoreMetrics;
+  /** Runs the retention job now (what the schedule does). */
+  retention(dryRun?: boolean): Promise<RetentionReport | undefined>;
+  /** Stops consuming, writes what it holds, acknowledges, closes. */
+  stop(): Promise<void>;
+  /** Resolves when the store stopped on its own (a fatal error), with that error. */
+  closed: Promise<Error | undefined>;
+}
+
+interface Pending {
+  msgs: JsMsg[];
+  reads: ReadRow[];
+  alerts: Row[];
+  deadletters: Row[];
+}
+
+const empty = (): Pending => ({ msgs: [], reads: [], alerts: [], deadletters: [] });
+
+/** Starts the store. The database URL is `config.store.db` (or PLATESIEVE_DB_URL, applied by the caller). */
+export async function startStore(config: ServiceConfig, logger: Logger, options: { dbUrl: string; now?: () => number }): Promise<RunningStore> {
+  const now = options.now ?? Date.now;
+  const log = logger.child({ component: 'store' });
+  const metrics = new StoreMetrics();
+  const pool = new pg.Pool({ connectionString: options.dbUrl, max: config.store.poolSize, application_name: 'platesieve-store' });
+  let dbError: string | undefined;
+  // A connection that dies while checked out (PostgreSQL killed between two queries of a
+  // transaction) emits 'error' on its client: without a listener that would end the process.
+  // The query in flight rejects on its own, and the batch is redelivered.
+  pool.on('connect', (client) => client.on('error', (err) => {
+    dbError = err.message;
+  }));
+  pool.on('error', (err) => {
+    dbError = err.message;
+    log.warn({ err: err.message }, 'database connection lost');
+  });
+  const policies = configuredPolicies(config);
+  const minimums: Minimums = minimumsOf(policies);
+  const ocrClasses = config.matching.ocrClasses ?? DEFAULT_OCR_CLASSES;
+  const classes = ocrClassMap(ocrClasses);
+  try {
+    await prepareDatabase(pool, ocrClasses, log);
+    await checkAndRecordPolicies(pool, policies);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  const holds = new ActiveHolds();
+  await holds.refresh(pool);
+  const writer = new StoreWriter(pool, holds);
+
+  const nc: NatsConnection = await connect(natsConnectionOptions(config.nats));
+  const streams = await ensureOutputStreams(nc, config, log);
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  const prefix = config.subjects.prefix;
+  const iters: ConsumerMessages[] = [];
+  for (const s of streams) {
+    try {
+      await jsm.consumers.info(s.name, config.store.consumer);
+    } catch {
+      await jsm.consumers.add(s.name, {
+        durable_name: config.store.consumer, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(60_000), max_ack_pending: config.store.maxAckPending,
+      });
+      log.info({ stream: s.name, consumer: config.store.consumer }, 'store consumer created');
+    }
+  }
+
+  let pending = empty();
+  let flushing: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let lastCommitAt = now();
+  let resolveClosed: (e: Error | undefined) => void = () => undefined;
+  const closed = new Promise<Error | undefined>((r) => (resolveClosed = r));
+
+  const add = (m: JsMsg): void => {
+    try {
+      const subject = m.subject;
+      if (subject === `${prefix}.deadletter`) {
+        const data = m.data;
+        const agency = deadLetterAgency(data, (b) => unpackr.unpack(b));
+        pending.deadletters.push(deadLetterRow({ id: `dl-${m.info.streamSequence}`, receivedAt: Math.floor(Number(m.info.timestampNanos) / 1e6), code: m.headers?.get('Platesieve-Code') || undefined, reason: m.headers?.get('Platesieve-Reason') || undefined, data }, agency, config.retention, minimums));
+      } else {
+        const value = JSON.parse(m.string()) as unknown;
+        const items = Array.isArray(value) ? value : [value];
+        if (subject.startsWith(`${prefix}.alerts.`)) for (const a of items) pending.alerts.push(alertRow(a as Parameters<typeof alertRow>[0], config.retention, minimums, now()));
+        else for (const r of items) pending.reads.push(readRow(r as Parameters<typeof readRow>[0], classes, minimums));
+      }
+      pending.msgs.push(m);
+    } catch (err) {
+      const why = err instanceof BadStoreMessage || err instanceof SyntaxError ? err.message : String(err);
+      metrics.badMessages.inc({ stream: m.info.stream });
+      log.warn({ stream: m.info.stream, seq: m.info.streamSequence, subject: m.subject, reason: why }, 'message cannot be stored: terminated');
+      m.term();
+      return;
+    }
+    if (pending.msgs.length >= config.store.batchSize) schedule(0);
+    else if (timer === undefined) schedule(config.store.batchWaitMs);
+  };
+
+  const schedule = (ms: number): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      flushing = flushing.then(flush);
+    }, ms);
+  };
+
+  const flush = async (): Promise<void> => {
+    const batch = pending;
+    pending = empty();
+    if (batch.msgs.length === 0) return;
+    const t0 = process.hrtime.bigint();
+    const nowMs = now();
+    // A record already past its expiry when it arrives is not kept: the policy says it is gone.
+    const reads = batch.reads.filter((r) => r.expiresAt > nowMs);
+    try {
+      const res = await writer.write({ reads, alerts: batch.alerts, deadletters: batch.deadletters });
+      for (const m of batch.msgs) m.ack();
+      dbError = undefined;
+      lastCommitAt = now();
+      metrics.commitSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+      metrics.batchRows.observe(reads.length + batch.alerts.length + batch.deadletters.length);
+      metrics.rows.inc({ table: 'reads' }, res.reads);
+      metrics.rows.inc({ table: 'alerts' }, res.alerts);
+      metrics.rows.inc({ table: 'deadletters' }, res.deadletters);
+      if (res.duplicates > 0) metrics.duplicates.inc(res.duplicates);
+      if (res.held > 0) metrics.held.inc(res.held);
+      log.debug({ messages: batch.msgs.length, ...res }, 'batch committed');
+    } catch (err) {
+      dbError = (err as Error).message;
+      metrics.failedBatches.inc();
+      log.error({ err: dbError, messages: batch.msgs.length }, 'batch not stored: redelivered later');
+      for (const m of batch.msgs) m.nak(2_000);
+    }
+  };
+
+  for (const s of streams) {
+    const consumer = await js.consumers.get(s.name, config.store.consumer);
+    const it = await consumer.consume({ max_messages: Math.min(config.store.batchSize, config.store.maxAckPending) });
+    iters.push(it);
+    void (async () => {
+      for await (const m of it) add(m);
+    })().catch((err: unknown) => log.error({ err, stream: s.name }, 'consumer stopped'));
+  }
+
+  // Historical hits (historical.ts): stored reads searched for every hotlist entry added.
+  const hist = config.store.historicalDays > 0 || Object.keys(config.store.historicalDaysByList).length > 0
+    ? await startHistorical({ nc, pool, config, log, search: searchReads, classes: ocrClasses, registry: metrics.registry, now })
+    : undefined;
+
+  const lagTimer = setInterval(() => {
+    for (const s of streams) {
+      jsm.consumers.info(s.name, config.store.consumer).then(
+        (i) => metrics.lag.set({ stream: s.name }, i.num_pending + i.num_ack_pending),
+        () => undefined,
+      );
+    }
+    holds.refresh(pool).catch(() => undefined);
+  }, 2_000);
+
+  const retention = async (dryRun = false): Promise<RetentionReport | undefined> => {
+    const report = await runRetention(pool, { dryRun, now: now(), actor: config.audit.actor });
+    if (report.skipped) return undefined;
+    writer.partitions.clear();
+    metrics.retentionRuns.inc({ outcome: 'ok' });
+    for (const d of report.deleted) if (!report.dryRun) metrics.retentionDropped.inc({ table: d.table }, d.rows);
+    log.info({ partitions: report.partitions.length, rows: report.totalRows, deleted: report.deleted, dryRun }, 'retention run');
+    if (config.audit.file !== undefined && (report.partitions.length > 0 || dryRun)) {
+      const audit = await AuditLog.open(config.audit.file, { actor: config.audit.actor });
+      try {
+        await audit.append({ action: 'retention.delete', subject: { count: report.totalRows }, details: { dryRun, beforeDay: report.beforeDay, deleted: report.deleted.map((d) => ({ ...d })), evidenceCopied: report.evidenceCopied } });
+      } finally {
+        await audit.close();
+      }
+    }
+    return report;
+  };
+  const retentionTimer = config.store.retentionEveryMinutes > 0
+    ? setInterval(() => void retention().catch((err: unknown) => {
+      metrics.retentionRuns.inc({ outcome: 'failed' });
+      log.error({ err: (err as Error).message }, 'retention run failed');
+    }), config.store.retentionEveryMinutes * 60_000)
+    : undefined;
+  if (retentionTimer !== undefined) {
+    // One run at start, after the consumers are up: a store started after a pause catches up.
+    setTimeout(() => void retention().catch((err: unknown) => log.error({ err: (err as Error).message }, 'retention run failed')), 1_000).unref();
+  }
+
+  const health = (): HealthReport => {
+    const reasons: string[] = [];
+    const connected = !nc.isClosed();
+    if (!connected) reasons.push('NATS not connected');
+    if (dbError !== undefined) reasons.push(`database: ${dbError}`);
+    return {
+      status: !connected || dbError !== undefined ? 'failing' : 'ok',
+      ...(reasons.length > 0 ? { reasons } : {}),
+      checks: { nats: { connected }, hotlists: [], database: { ok: dbError === undefined, lastCommitAt: new Date(lastCommitAt).toISOString(), activeHolds: holds.size } },
+    };
+  };
+  let ops: OpsServer | undefined;
+  if (config.metrics !== null) ops = await startOpsServer({ host: config.metrics.host, port: config.metrics.port, metrics, health, logger: log });
+
+  void nc.closed().then((err) => {
+    if (!stopping) resolveClosed(err instanceof Error ? err : new Error('NATS connection closed'));
+  });
+  log.info({ streams: streams.map((s) => s.name), consumer: config.store.consumer }, 'store started');
+
+  return {
+    metricsPort: ops?.port,
+    metrics,
+    retention,
+    closed,
+    async stop() {
+      stopping = true;
+      await hist?.stop();
+      clearInterval(lagTimer);
+      if (retentionTimer !== undefined) clearInterval(retentionTimer);
+      for (const it of iters) it.stop();
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      flushing = flushing.then(flush);
+      await flushing;
+      await nc.drain().catch(() => undefined);
+      await ops?.close();
+      await pool.end();
+      log.info('store stopped');
+      resolveClosed(undefined);
+    },
+  };
+}
