@@ -320,7 +320,7 @@ async function searches(pool: pg.Pool, pop: Population, now: number): Promise<Ar
  */
 async function historical(pool: pg.Pool, pop: Population, now: number): Promise<unknown> {
   try {
-    const mod = (await import('../matcher/store/historical.js' as string)) as { benchHistorical?: (p: pg.Pool, o: { plates: string[]; now: number; days: number }) => Promise<unknown> };
+    const mod = (await import('../matcher/store/historical.js')) as { benchHistorical?: (p: pg.Pool, o: { plates: string[]; now: number; days: number }) => Promise<unknown> };
     if (mod.benchHistorical === undefined) return { skipped: 'matcher/store/historical.js exports no benchHistorical' };
     return await mod.benchHistorical(pool, { plates: queryPlates(SEED + 9, pop, 20), now, days: DAYS });
   } catch (err) {

@@ -16,7 +16,7 @@ export type {
 } from './types.js';
 export { MATCH_TIERS } from './types.js';
 export {
-  PlatesieveError, OptionsError, InvalidReadError, InvalidEntryError, HotlistFileError, CoreError, ConfigError,
+  PlatesieveError, OptionsError, InvalidReadError, InvalidEntryError, HotlistFileError, CoreError, ConfigError, PurposeRefusedError,
 } from './errors.js';
 export type { ConfigIssue, HotlistFileProblem } from './errors.js';
 export { normalizePlate, collapsePlate, ocrClassMap, DEFAULT_OCR_CLASSES, MAX_PLATE_LENGTH } from './core/plate.js';
@@ -29,3 +29,11 @@ export type {
   ColumnMapping, FixedColumn, HotlistFormat, HotlistLayoutName, HotlistLoadResult, HotlistRejectCode, HotlistWarning,
   HotlistWarningCode, LoadHotlistOptions, RejectedRow,
 } from './hotlist/index.js';
+// The records store on PostgreSQL (docs/store.md): searches, evidence holds, retention runs.
+export { openStore } from './store/open.js';
+export type { OpenStoreOptions, Store, SearchRequest, HoldAddRequest } from './store/open.js';
+export { SearchError, DEFAULT_SEARCH_LIMIT } from './store/search.js';
+export type { SearchQuery, SearchHit, SearchResult, SearchErrorCode } from './store/search.js';
+export type { Hold, HoldRequest } from './store/holds.js';
+export type { RetentionReport, RetentionCount } from './store/retention.js';
+export type { MigrateResult } from './store/schema.js';

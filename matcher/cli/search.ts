@@ -7,7 +7,7 @@ import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MATCH_TIERS, type MatchTier } from '../types.js';
 import { openStore } from '../store/open.js';
-import type { SearchHit } from '../store/search.js';
+import { SearchError, type SearchHit } from '../store/search.js';
 import { UsageError } from './errors.js';
 import type { CommandIo } from './match.js';
 import { LineWriter } from './output.js';
@@ -77,6 +77,15 @@ export function registerSearchCommand(program: Command, io: CommandIo): void {
       const stream = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
       let bar: cliProgress.SingleBar | undefined;
       try {
+        await runSearch();
+      } catch (err) {
+        if (err instanceof SearchError) throw new UsageError(err.message, { cause: err });
+        throw err;
+      } finally {
+        bar?.stop();
+        await s.close();
+      }
+      async function runSearch(): Promise<void> {
         const result = await s.search({
           plate: opts.plate, pattern: opts.pattern, tiers: opts.tiers, maxDistance: opts.maxDistance, state: opts.state, cameraId: opts.camera,
           from: opts.from, to: opts.to, limit: opts.limit, purpose: opts.purpose, case: opts.case, reason: opts.reason,
@@ -98,9 +107,6 @@ export function registerSearchCommand(program: Command, io: CommandIo): void {
         }
         await out.end(false);
         io.stderr.write(`search: ${result.hits.length} reads${result.truncated ? ` (limit reached: narrow the window or raise --limit)` : ''} in ${result.ms.toFixed(0)} ms; audited as ${s.actor}\n`);
-      } finally {
-        bar?.stop();
-        await s.close();
       }
     });
 }

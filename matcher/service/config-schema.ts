@@ -181,6 +181,8 @@ export const storeSchema = obj({
   consumer: name('consumer name').default('platesieve-store'),
   /** Messages written in one transaction at most... */
   batchSize: int(1, 100_000).default(4000),
+  /** ...or rows (an array message holds many records): a transaction stays well inside the 60 s ack wait. */
+  batchRows: int(1, 1_000_000).default(20_000),
   /** ...or when the first has waited this long. */
   batchWaitMs: num(0, undefined).default(100),
   /** Messages delivered and not yet acknowledged, per consumer. */

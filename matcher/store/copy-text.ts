@@ -4,13 +4,17 @@
  * lines: no per-value allocation beyond the output string, no CSV quoting rules to get wrong.
  */
 
-// Backslash, tab, newline and carriage return are the only bytes COPY text treats specially.
-const SPECIAL = /[\\\t\n\r]/;
+// Backslash, tab, newline and carriage return are the only bytes COPY text treats specially;
+// NUL cannot be stored in a PostgreSQL text value at all, so it becomes U+FFFD (the record's
+// json column keeps it, escaped as \u0000, exactly as received).
+// eslint-disable-next-line no-control-regex -- NUL is exactly what must be found
+const SPECIAL = /[\\\t\n\r\u0000]/;
 
 /** One value escaped for COPY text. */
 export function copyText(value: string): string {
   if (!SPECIAL.test(value)) return value;
-  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+  // eslint-disable-next-line no-control-regex -- as above
+  return value.replace(/[\\\t\n\r\u0000]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\ufffd'));
 }
 
 /** A nullable text column. */

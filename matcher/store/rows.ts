@@ -43,6 +43,9 @@ export class BadStoreMessage extends Error {
   readonly code = 'BAD_STORE_MESSAGE';
 }
 
+// The range of a JavaScript Date: beyond it a time has no day (and no partition).
+const inRange = (ms: number): boolean => ms >= 0 && ms <= 8.64e15;
+
 const norm = (plate: string): string => {
   const n = normalizePlate(plate);
   return n.ok ? n.plate : plate.toUpperCase().replace(/[^A-Z0-9]/g, '');
@@ -55,12 +58,15 @@ const norm = (plate: string): string => {
 export function readRow(rec: ReadRecord, classes: ReadonlyMap<string, string>, minimums: Minimums): ReadRow {
   if (typeof rec !== 'object' || rec === null || typeof rec.id !== 'string' || typeof rec.plate !== 'string') throw new BadStoreMessage('a record needs a string id and plate');
   const r = rec.retention as Partial<ReadRecord['retention']> | undefined;
-  if (r === undefined || typeof r.expiresAt !== 'number' || typeof r.policy !== 'string' || typeof r.class !== 'string') {
+  if (r === undefined || typeof r.expiresAt !== 'number' || !Number.isFinite(r.expiresAt) || typeof r.policy !== 'string' || typeof r.class !== 'string') {
     throw new BadStoreMessage(`record ${rec.id} has no retention tag`);
   }
-  const ts = typeof rec.ts === 'number' && Number.isFinite(rec.ts) ? rec.ts : r.expiresAt;
+  // Whole milliseconds in the database (reads may carry sub-millisecond times); an expiry is
+  // rounded up, never down, so no row goes early.
+  const ts = Math.floor(typeof rec.ts === 'number' && Number.isFinite(rec.ts) ? rec.ts : r.expiresAt);
+  if (!inRange(ts) || !inRange(r.expiresAt)) throw new BadStoreMessage(`record ${rec.id}: ts or retention.expiresAt is not a time between 1970 and 275760`);
   const min = minimums.get(r.policy) ?? 0;
-  const expiresAt = Math.max(r.expiresAt, ts + min * DAY_MS);
+  const expiresAt = Math.ceil(Math.max(r.expiresAt, ts + min * DAY_MS));
   const plateNorm = norm(rec.plate);
   const plateKey = collapsePlate(plateNorm, classes);
   let candNorms: string[] | undefined;
@@ -85,7 +91,7 @@ export function readRow(rec: ReadRecord, classes: ReadonlyMap<string, string>, m
 export function alertRow(alert: Alert & { historical?: boolean }, retention: RetentionConfig, minimums: Minimums, now: number): Row {
   if (typeof alert !== 'object' || alert === null || typeof alert.alertId !== 'string' || typeof alert.readId !== 'string') throw new BadStoreMessage('an alert needs a string alertId and readId');
   const policy = policyFor(alert.agency, retention);
-  const ts = typeof alert.ts === 'number' && Number.isFinite(alert.ts) ? alert.ts : now;
+  const ts = Math.floor(typeof alert.ts === 'number' && Number.isFinite(alert.ts) && inRange(alert.ts) ? alert.ts : now);
   const days = Math.max(policy.hitDays, minimums.get(policy.policy) ?? 0);
   const day = utcDay(ts + days * DAY_MS);
   const line = [

@@ -26,6 +26,13 @@ import { StoreWriter } from './writer.js';
 import { startHistorical } from './historical.js';
 import { searchReads } from './search.js';
 
+/**
+ * Messages one consumer pulls at a time. Measured with `npm run bench:store` (arrays of 512
+ * records / one record a message): 1 000 a pull 3.9k / 14.6k records/s; 8 MiB a pull (max_bytes)
+ * 26.4k / 2.1k; 256 a pull 22.1k / 11.5k (bench/results/store-ingest-2026-11-30.json).
+ */
+const PULL_MESSAGES = 256;
+
 /** A running store. */
 export interface RunningStore {
   metricsPort?: number;
@@ -38,14 +45,23 @@ export interface RunningStore {
   closed: Promise<Error | undefined>;
 }
 
-interface Pending {
-  msgs: JsMsg[];
+/** One message and the rows it became. */
+interface Item {
+  m: JsMsg;
   reads: ReadRow[];
   alerts: Row[];
   deadletters: Row[];
 }
 
-const empty = (): Pending => ({ msgs: [], reads: [], alerts: [], deadletters: [] });
+/**
+ * A database error that the same rows will meet again (bad data, a constraint other than the
+ * duplicate key the writer handles): its batch is split to find the message at fault rather
+ * than redelivered forever. Everything else (connection lost, shutdown, timeouts) is transient.
+ */
+function permanent(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|42)/.test(code) && code !== '23505';
+}
 
 /** Starts the store. The database URL is `config.store.db` (or PLATESIEVE_DB_URL, applied by the caller). */
 export async function startStore(config: ServiceConfig, logger: Logger, options: { dbUrl: string; now?: () => number }): Promise<RunningStore> {
@@ -97,7 +113,8 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
     }
   }
 
-  let pending = empty();
+  let pending: Item[] = [];
+  let pendingRows = 0;
   let flushing: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   let stopping = false;
@@ -108,17 +125,29 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
   const add = (m: JsMsg): void => {
     try {
       const subject = m.subject;
+      const item: Item = { m, reads: [], alerts: [], deadletters: [] };
       if (subject === `${prefix}.deadletter`) {
         const data = m.data;
         const agency = deadLetterAgency(data, (b) => unpackr.unpack(b));
-        pending.deadletters.push(deadLetterRow({ id: `dl-${m.info.streamSequence}`, receivedAt: Math.floor(Number(m.info.timestampNanos) / 1e6), code: m.headers?.get('Platesieve-Code') || undefined, reason: m.headers?.get('Platesieve-Reason') || undefined, data }, agency, config.retention, minimums));
+        item.deadletters.push(deadLetterRow({ id: `dl-${m.info.streamSequence}`, receivedAt: Math.floor(Number(m.info.timestampNanos) / 1e6), code: m.headers?.get('Platesieve-Code') || undefined, reason: m.headers?.get('Platesieve-Reason') || undefined, data }, agency, config.retention, minimums));
       } else {
         const value = JSON.parse(m.string()) as unknown;
         const items = Array.isArray(value) ? value : [value];
-        if (subject.startsWith(`${prefix}.alerts.`)) for (const a of items) pending.alerts.push(alertRow(a as Parameters<typeof alertRow>[0], config.retention, minimums, now()));
-        else for (const r of items) pending.reads.push(readRow(r as Parameters<typeof readRow>[0], classes, minimums));
+        const isAlert = subject.startsWith(`${prefix}.alerts.`);
+        // One bad record of an array message is left out alone; the others are stored.
+        for (let i = 0; i < items.length; i++) {
+          try {
+            if (isAlert) item.alerts.push(alertRow(items[i] as Parameters<typeof alertRow>[0], config.retention, minimums, now()));
+            else item.reads.push(readRow(items[i] as Parameters<typeof readRow>[0], classes, minimums));
+          } catch (err) {
+            if (items.length === 1) throw err;
+            metrics.badMessages.inc({ stream: m.info.stream });
+            log.warn({ stream: m.info.stream, seq: m.info.streamSequence, subject, index: i, reason: (err as Error).message }, 'record cannot be stored: left out, the rest of its message stored');
+          }
+        }
       }
-      pending.msgs.push(m);
+      pending.push(item);
+      pendingRows += item.reads.length + item.alerts.length + item.deadletters.length;
     } catch (err) {
       const why = err instanceof BadStoreMessage || err instanceof SyntaxError ? err.message : String(err);
       metrics.badMessages.inc({ stream: m.info.stream });
@@ -126,8 +155,15 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
       m.term();
       return;
     }
-    if (pending.msgs.length >= config.store.batchSize) schedule(0);
+    if (pending.length >= config.store.batchSize || pendingRows >= config.store.batchRows) schedule(0);
     else if (timer === undefined) schedule(config.store.batchWaitMs);
+  };
+
+  const flushNow = (): Promise<void> => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    flushing = flushing.then(flush);
+    return flushing;
   };
 
   const schedule = (ms: number): void => {
@@ -138,41 +174,84 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
     }, ms);
   };
 
-  const flush = async (): Promise<void> => {
-    const batch = pending;
-    pending = empty();
-    if (batch.msgs.length === 0) return;
+  const terminate = (item: Item, why: string): void => {
+    metrics.badMessages.inc({ stream: item.m.info.stream });
+    log.warn({ stream: item.m.info.stream, seq: item.m.info.streamSequence, subject: item.m.subject, reason: why }, 'message cannot be stored: terminated');
+    item.m.term();
+  };
+
+  /** Writes the rows of `items` in one transaction; acks them after the commit. */
+  const writeItems = async (items: Item[]): Promise<void> => {
     const t0 = process.hrtime.bigint();
     const nowMs = now();
     // A record already past its expiry when it arrives is not kept: the policy says it is gone.
-    const reads = batch.reads.filter((r) => r.expiresAt > nowMs);
+    const reads = items.flatMap((i) => i.reads).filter((r) => r.expiresAt > nowMs);
+    const alerts = items.flatMap((i) => i.alerts);
+    const deadletters = items.flatMap((i) => i.deadletters);
+    const res = await writer.write({ reads, alerts, deadletters });
+    for (const i of items) i.m.ack();
+    dbError = undefined;
+    lastCommitAt = now();
+    metrics.commitSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    metrics.batchRows.observe(reads.length + alerts.length + deadletters.length);
+    metrics.rows.inc({ table: 'reads' }, res.reads);
+    metrics.rows.inc({ table: 'alerts' }, res.alerts);
+    metrics.rows.inc({ table: 'deadletters' }, res.deadletters);
+    if (res.duplicates > 0) metrics.duplicates.inc(res.duplicates);
+    if (res.held > 0) metrics.held.inc(res.held);
+    log.debug({ messages: items.length, ...res }, 'batch committed');
+  };
+
+  /** A batch the database refuses for its data: halves until the message at fault stands alone. */
+  const bisect = async (items: Item[], err: unknown): Promise<void> => {
+    if (items.length === 1) {
+      terminate(items[0], `the database refused its rows: ${(err as Error).message}`);
+      return;
+    }
+    const mid = items.length >> 1;
+    for (const half of [items.slice(0, mid), items.slice(mid)]) {
+      try {
+        await writeItems(half);
+      } catch (e) {
+        if (!permanent(e)) throw e;
+        await bisect(half, e);
+      }
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    const batch = pending;
+    pending = [];
+    pendingRows = 0;
+    if (batch.length === 0) return;
     try {
-      const res = await writer.write({ reads, alerts: batch.alerts, deadletters: batch.deadletters });
-      for (const m of batch.msgs) m.ack();
-      dbError = undefined;
-      lastCommitAt = now();
-      metrics.commitSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-      metrics.batchRows.observe(reads.length + batch.alerts.length + batch.deadletters.length);
-      metrics.rows.inc({ table: 'reads' }, res.reads);
-      metrics.rows.inc({ table: 'alerts' }, res.alerts);
-      metrics.rows.inc({ table: 'deadletters' }, res.deadletters);
-      if (res.duplicates > 0) metrics.duplicates.inc(res.duplicates);
-      if (res.held > 0) metrics.held.inc(res.held);
-      log.debug({ messages: batch.msgs.length, ...res }, 'batch committed');
+      try {
+        await writeItems(batch);
+      } catch (err) {
+        if (!permanent(err)) throw err;
+        await bisect(batch, err);
+      }
     } catch (err) {
       dbError = (err as Error).message;
       metrics.failedBatches.inc();
-      log.error({ err: dbError, messages: batch.msgs.length }, 'batch not stored: redelivered later');
-      for (const m of batch.msgs) m.nak(2_000);
+      log.error({ err: dbError, messages: batch.length }, 'batch not stored: redelivered later');
+      // Acked or terminated messages ignore a nak; the rest come back.
+      for (const i of batch) i.m.nak(2_000);
     }
   };
 
   for (const s of streams) {
     const consumer = await js.consumers.get(s.name, config.store.consumer);
-    const it = await consumer.consume({ max_messages: Math.min(config.store.batchSize, config.store.maxAckPending) });
+    // Small pulls: an array message of the core-mode service holds hundreds of records, and
+    // everything pulled must be written well inside the 60 s ack wait (see PULL_MESSAGES).
+    const it = await consumer.consume({ max_messages: Math.min(config.store.batchSize, config.store.maxAckPending, PULL_MESSAGES) });
     iters.push(it);
     void (async () => {
-      for await (const m of it) add(m);
+      for await (const m of it) {
+        add(m);
+        // Backpressure: while a full batch waits for the database, take no more messages.
+        if (pendingRows >= config.store.batchRows) await flushNow();
+      }
     })().catch((err: unknown) => log.error({ err, stream: s.name }, 'consumer stopped'));
   }
 

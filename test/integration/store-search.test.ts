@@ -270,7 +270,13 @@ function suite(label: string): void {
 }
 
 describe('searchReads against a brute-force scan', () => {
-  suite('without the candidates index');
+  describe('without the trigram index on the candidates\' keys (an older database; search probes for it)', () => {
+    beforeAll(async () => {
+      await pool.query('DROP INDEX IF EXISTS platesieve.reads_cand_trgm');
+      await pool.query('ANALYZE platesieve.reads');
+    });
+    suite('without the candidates index');
+  });
 
   it('every base plate at distance 2, all tiers, whole window (short keys take the scan fallback)', async () => {
     for (const plate of BASES) {
@@ -282,8 +288,8 @@ describe('searchReads against a brute-force scan', () => {
 
   describe('with the trigram index on the candidates\' keys', () => {
     beforeAll(async () => {
-      await pool.query(`CREATE FUNCTION platesieve.cand_text(text[]) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$ SELECT array_to_string($1, ' ') $$`);
-      await pool.query(`CREATE INDEX reads_cand_trgm ON platesieve.reads USING gin (platesieve.cand_text(cand_keys) gin_trgm_ops) WHERE cand_keys IS NOT NULL`);
+      // As migration 1 creates it.
+      await pool.query(`CREATE INDEX IF NOT EXISTS reads_cand_trgm ON platesieve.reads USING gin (platesieve.cand_text(cand_keys) gin_trgm_ops) WHERE cand_keys IS NOT NULL`);
       await pool.query('ANALYZE platesieve.reads');
     });
     suite('with the candidates index');

@@ -156,4 +156,37 @@ describe('platesieve store', () => {
       await pgServer.stop();
     }
   }, 180_000);
+
+  it('stores the good records of a message around a bad one, and terminates a message that is not JSON', async () => {
+    const own = await createTestDatabase('store_bad');
+    try {
+      const prefix = uniquePrefix();
+      const config = { subjects: { prefix }, jetstream: { outStream: `O_${prefix}` }, store: { batchSize: 50, batchWaitMs: 10 } };
+      const store = await startServiceProcess({ natsUrl: suite.server.url, config, command: 'store', env: { PLATESIEVE_DB_URL: own.url } });
+      const js = suite.nc.jetstream();
+      const now = Date.now();
+      const good = (i: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+        id: `g-${i}`, plate: `GD${i}`, ts: now + 0.25, hit: false, alertIds: [], retention: { policy: 'default', class: 'nonhit', expiresAt: now + 86_400_000 + 0.5, basis: 'b' }, ...extra,
+      });
+      const records = [good(1), good(2, { state: 'C\u0000A' }), { ...good(3), ts: 1e20 }, { id: 'no-retention', plate: 'X1' }, good(4)];
+      await js.publish(`${prefix}.records.nonhit.default`, enc.encode(JSON.stringify(records)));
+      await js.publish(`${prefix}.records.nonhit.default`, enc.encode('not json'));
+      await js.publish(`${prefix}.records.nonhit.default`, enc.encode(JSON.stringify(good(5))));
+      let seen = await dbCounts(own.url);
+      await waitFor(async () => (seen = await dbCounts(own.url)).reads >= 4, 30_000, () => `stored ${JSON.stringify(seen)}`);
+      await waitFor(async () => (await store.metric('platesieve_store_bad_messages_total')) >= 3, 10_000, 'three bad records counted');
+      const c = new pg.Client({ connectionString: own.url });
+      await c.connect();
+      const rows = (await c.query<{ id: string; state: string | null; ts: string }>('SELECT id, state, ts FROM platesieve.reads ORDER BY id')).rows;
+      await c.end();
+      expect(rows.map((r) => r.id)).toEqual(['g-1', 'g-2', 'g-4', 'g-5']);
+      expect(rows[1].state).toBe('C\ufffdA'); // NUL cannot be in a PostgreSQL text value
+      expect(Number(rows[0].ts)).toBe(now); // sub-millisecond times stored as whole milliseconds
+      expect(store.logs.filter((l) => l.msg === 'record cannot be stored: left out, the rest of its message stored')).toHaveLength(2);
+      expect(store.logged('message cannot be stored: terminated')).toBe(true);
+      expect(await store.stop('SIGTERM')).toBe(0);
+    } finally {
+      await own.drop();
+    }
+  }, 90_000);
 });
