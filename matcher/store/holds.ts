@@ -24,16 +24,9 @@ export interface HoldRequest {
   readIds?: string[];
 }
 
-/** A hold as stored. */
-export interface Hold {
+/** A hold as stored: the request (its plate normalized), who placed it, its release. */
+export interface Hold extends HoldRequest {
   holdId: string;
-  case: string;
-  purpose: string;
-  reason: string;
-  plate?: string;
-  from?: number;
-  to?: number;
-  readIds?: string[];
   createdBy: string;
   createdAt: string;
   releasedBy?: string;

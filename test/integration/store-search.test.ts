@@ -19,6 +19,7 @@ import { keyAlphabet, neighbours, pigeonholeRegexes } from '../../matcher/store/
 import { StoreWriter } from '../../matcher/store/writer.js';
 import type { HotlistEntry, MatchTier, ReadRecord } from '../../matcher/types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { mulberry32 as rng } from '../helpers/random.js';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-05-01T00:00:00Z');
@@ -27,17 +28,6 @@ const CLASSES = DEFAULT_OCR_CLASSES;
 const classMap = ocrClassMap(CLASSES);
 const RUNS = Number(process.env.SEARCH_RUNS ?? 60);
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const r = rng(20261130);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 

@@ -8,6 +8,7 @@ import {
 } from '../../matcher/core/patterns.js';
 import { PatternError } from '../../matcher/errors.js';
 import { referenceHits, type RefPattern, type RefRead } from '../helpers/pattern-reference.js';
+import { mulberry32 as mulberry } from '../helpers/random.js';
 
 /** Packs reads into 32-byte query records (as BatchBridge.add does). */
 function packReads(core: CoreExports, reads: readonly RefRead[]): { input: number; status: number } {
@@ -82,16 +83,6 @@ function instantiate(text: string, rnd: () => number): string {
   return s.slice(0, 10) || 'A';
 }
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('pattern syntax', () => {
   it('normalizes case, separators and sets, and collapses star runs', () => {
