@@ -149,9 +149,23 @@ shutdownTimeoutMs: 5000
   it('fills agency retention from the default policy and names the policy after the ORI', () => {
     const c = loadServiceConfig(write('center2.yml', yaml), {}, {});
     expect(c.retention.agencies).toEqual({
-      CO0010000: { policy: 'clear-creek', nonhitDays: 21, hitDays: 365, basis: 'State law' },
-      CA0130100: { policy: 'CA0130100', nonhitDays: 730, hitDays: 730, basis: 'Gov. Code 34090' },
+      CO0010000: { policy: 'clear-creek', nonhitDays: 21, hitDays: 365, basis: 'State law', minimumDays: 0 },
+      CA0130100: { policy: 'CA0130100', nonhitDays: 730, hitDays: 730, basis: 'Gov. Code 34090', minimumDays: 0 },
     });
+  });
+
+  it('refuses a period shorter than its policy\'s minimumDays, naming the key and the rule', () => {
+    const text = 'hotlists: [{ file: a.csv }]\nretention:\n  agencies:\n    CA0130100: { policy: el-centro, nonhitDays: 730, hitDays: 365, minimumDays: 730 }\n';
+    const err = configError(() => loadServiceConfig(write('min.yml', text), {}, {}));
+    expect(err.message).toMatch(/retention\.agencies\.CA0130100\.hitDays: 365 days is shorter than the policy's minimumDays 730/);
+    const ok = loadServiceConfig(write('min-ok.yml', text.replace('hitDays: 365', 'hitDays: 730')), {}, {});
+    expect(ok.retention.agencies.CA0130100).toMatchObject({ policy: 'el-centro', minimumDays: 730 });
+  });
+
+  it('fills the store section and lets `store` load a file without hotlists', () => {
+    const c = loadServiceConfig(write('store.yml', 'store: { batchSize: 100 }\n'), {}, {}, { requireHotlists: false });
+    expect(c.store).toMatchObject({ batchSize: 100, batchRows: 20_000, consumer: 'platesieve-store', retentionEveryMinutes: 60, historicalDays: 7 });
+    expect(configError(() => loadServiceConfig(write('store2.yml', 'store: { batchSize: 0 }\n'), {}, {}, { requireHotlists: false })).message).toMatch(/store\.batchSize/);
   });
 
   it('reads JSON by extension and sniffs JSON in a file without one', () => {
