@@ -90,6 +90,8 @@ describe('platesieve store', () => {
     const env = { PLATESIEVE_DB_URL: db.url };
     let store = await startServiceProcess({ natsUrl, config, command: 'store', env });
     const js = suite.nc.jetstream();
+    // Made before the restart: jetstreamManager() asks the server, which is away for a moment then.
+    const jsm = await suite.nc.jetstreamManager();
     const all = reads(8, 'a');
     await publish(js, `${prefix}.reads.cam`, all.slice(0, all.length / 2));
     await waitFor(async () => (await dbCounts(db.url)).reads > 200, 30_000, () => 'some reads stored');
@@ -97,7 +99,6 @@ describe('platesieve store', () => {
     await publish(js, `${prefix}.reads.cam`, all.slice(all.length / 2));
     await suite.server.restart();
     store = await startServiceProcess({ natsUrl, config, command: 'store', env });
-    const jsm = await suite.nc.jetstreamManager();
     let expected = { records: new Set<string>(), alerts: new Set<string>() };
     let seen = await dbCounts(db.url);
     await waitFor(async () => {
