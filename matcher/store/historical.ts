@@ -36,6 +36,7 @@ import { subjectsFor } from '../service/subjects.js';
 import type { Alert, MatchTier } from '../types.js';
 import { EntryWatch, entryPattern, entryPlate, type WatchedEntry } from './entry-watch.js';
 import { SCHEMA } from './schema.js';
+import { inTransaction } from './tx.js';
 import type { searchReads, SearchHit, SearchQuery, SearchSettings } from './search.js';
 
 /** What {@link startHistorical} needs of the store. */
@@ -181,9 +182,7 @@ export async function startHistorical(ctx: HistoricalContext): Promise<RunningHi
     if (fresh.length === 0 && baselineKnown) return [];
     const byKey = new Map(fresh.map((w) => [w.key, w]));
     const claimed: WatchedEntry[] = [];
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [BASELINE_LOCK]);
       const { rows } = await client.query(`SELECT 1 FROM ${S}.store_meta WHERE key = 'historicalBaseline'`);
       const baseline = rows.length === 0;
@@ -203,14 +202,8 @@ export async function startHistorical(ctx: HistoricalContext): Promise<RunningHi
         await client.query(`INSERT INTO ${S}.store_meta (key, value) VALUES ('historicalBaseline', $1::jsonb) ON CONFLICT (key) DO NOTHING`, [JSON.stringify({ at: new Date(now()).toISOString(), entries: list.length })]);
         log.info({ entries: list.length }, 'historical hits: first sight of the hotlists, entries recorded as the baseline (not searched)');
       }
-      await client.query('COMMIT');
-      baselineKnown = true;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
+    baselineKnown = true;
     for (const w of fresh) confirmed.add(w.key);
     return claimed;
   };

@@ -10,6 +10,7 @@ import type { Pool } from 'pg';
 import { normalizePlate } from '../core/plate.js';
 import type { ReadRow } from './rows.js';
 import { SCHEMA } from './schema.js';
+import { inTransaction } from './tx.js';
 
 /** What `hold add` asks for. */
 export interface HoldRequest {
@@ -76,9 +77,7 @@ export function holdPlate(plate: string): string {
 export async function addHold(pool: Pool, req: HoldRequest, actor: string, now = Date.now()): Promise<Hold> {
   const holdId = `hold-${randomUUID()}`;
   const plate = req.plate === undefined ? null : holdPlate(req.plate);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     await client.query(
       `INSERT INTO ${SCHEMA}.holds (hold_id, case_no, purpose, reason, plate_norm, from_ts, to_ts, read_ids, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -97,14 +96,7 @@ export async function addHold(pool: Pool, req: HoldRequest, actor: string, now =
        WHERE ${where} AND r.expires_at > ${nowParam} ORDER BY r.id ON CONFLICT DO NOTHING`,
       params,
     );
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-  await pool.query(`SELECT pg_notify('platesieve_holds', $1)`, [holdId]);
+  });
   const h = await getHold(pool, holdId);
   if (h === undefined) throw new Error(`hold ${holdId} vanished after it was stored`);
   return h;
@@ -139,23 +131,14 @@ export async function releaseHold(pool: Pool, holdId: string, reason: string, ac
   const before = await getHold(pool, holdId);
   if (before === undefined) throw new HoldNotFound(`no hold ${holdId}`);
   if (before.releasedAt !== undefined) throw new HoldNotFound(`hold ${holdId} was released on ${before.releasedAt} by ${before.releasedBy ?? '?'}`);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     const r = await client.query(
       `UPDATE ${SCHEMA}.holds SET released_at = now(), released_by = $2, release_reason = $3 WHERE hold_id = $1 AND released_at IS NULL`,
       [holdId, actor, reason],
     );
     if (r.rowCount !== 1) throw new HoldNotFound(`hold ${holdId} was released meanwhile`);
     await client.query(`DELETE FROM ${SCHEMA}.evidence WHERE hold_id = $1`, [holdId]);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
-  await pool.query(`SELECT pg_notify('platesieve_holds', $1)`, [holdId]);
+  });
   return before;
 }
 
