@@ -31,9 +31,18 @@ export type {
 } from './hotlist/index.js';
 // The records store on PostgreSQL (docs/store.md): searches, evidence holds, retention runs.
 export { openStore } from './store/open.js';
-export type { OpenStoreOptions, Store, SearchRequest, HoldAddRequest } from './store/open.js';
+export type { OpenStoreOptions, Store, StoreActor, SearchRequest, HoldAddRequest } from './store/open.js';
 export { SearchError, DEFAULT_SEARCH_LIMIT } from './store/search.js';
 export type { SearchQuery, SearchHit, SearchResult, SearchErrorCode } from './store/search.js';
 export type { Hold, HoldRequest } from './store/holds.js';
 export type { RetentionReport, RetentionCount } from './store/retention.js';
 export type { MigrateResult } from './store/schema.js';
+
+// The operations API (docs/ops.md): an HTTP server over the store, accounts and the audit log,
+// and what it is built from: the audit sinks (a file, or the PostgreSQL log) and the accounts.
+export { AuditLog, PgAuditLog } from './audit/index.js';
+export type { AuditSink, AuditEvent, AuditRecord, AuditAction, AuditVerifyResult } from './audit/index.js';
+export { People, AuthError, ROLES, hasRole, requiresMfa } from './people/index.js';
+export type { Role, Account, Session, PeopleOptions, AuthErrorCode } from './people/index.js';
+export { createOpsServer, startOps, fileAuditSource, pgAuditSource, OpsError, OPS_ERROR_CODES, ENDPOINT_ROLES } from './ops/index.js';
+export type { OpsServer, OpsServerOptions, OpsSessionSettings, RunningOps, AuditSource, AuditQuery, OpsErrorCode } from './ops/index.js';

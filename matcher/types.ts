@@ -265,6 +265,12 @@ export interface Retention {
   expiresAt: number;
   /** Legal basis of the retention period, as written in the agency's policy. */
   basis: string;
+  /**
+   * With class `hold`: the evidence holds that cover the read (its plate, at its time). The
+   * record is copied into the store's evidence under each, kept until the hold is released;
+   * `expiresAt` stays the period the record would have without the hold.
+   */
+  holdIds?: string[];
 }
 
 /**

@@ -18,9 +18,9 @@ import { open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AuditError } from '../errors.js';
 import type { PurposeRefusal } from '../policy/purpose.js';
-import { canonicalJson, chainHash, genesisPrev, toJsonValue } from './canonical.js';
-import { AUDIT_FORMAT, GENESIS_ACTION, type AuditEvent, type AuditRecord, type JsonValue } from './types.js';
-import { isAuditAction, verifyAuditFile } from './verify.js';
+import { actorOptionProblem, auditEventProblem, buildAuditRecord, buildGenesisRecord, refusalEvent } from './record.js';
+import type { AuditEvent, AuditRecord, AuditSink } from './types.js';
+import { verifyAuditFile } from './verify.js';
 
 /** Options of {@link AuditLog.open}. */
 export interface AuditLogOptions {
@@ -36,12 +36,6 @@ interface Pending {
   event: AuditEvent;
   resolve: (r: AuditRecord) => void;
   reject: (e: Error) => void;
-}
-
-const MAX_ACTOR = 256;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 async function acquireLock(path: string): Promise<string> {
@@ -85,7 +79,7 @@ async function syncDir(path: string): Promise<void> {
 }
 
 /** An open audit log. Create with {@link AuditLog.open}; close with {@link AuditLog.close}. */
-export class AuditLog {
+export class AuditLog implements AuditSink {
   private queue: Pending[] = [];
   private writing: Promise<void> | undefined;
   private failure: AuditError | undefined;
@@ -111,9 +105,8 @@ export class AuditLog {
    * ({@link AuditError} naming the line): move it aside, keep it as evidence, start a new one.
    */
   static async open(path: string, options: AuditLogOptions = {}): Promise<AuditLog> {
-    if (options.actor !== undefined && (typeof options.actor !== 'string' || options.actor.trim() === '')) {
-      throw new AuditError(path, 'options.actor must be a non-empty string');
-    }
+    const actorProblem = actorOptionProblem(options.actor);
+    if (actorProblem !== undefined) throw new AuditError(path, actorProblem);
     const now = options.now ?? Date.now;
     const lockPath = options.lock === false ? undefined : await acquireLock(path);
     try {
@@ -122,28 +115,18 @@ export class AuditLog {
         throw new AuditError(path, `cannot read: ${err.message}`, { cause: err });
       });
       if (size === 0) {
-        const logId = randomUUID();
-        const prev = genesisPrev(AUDIT_FORMAT, logId);
-        const body: { [key: string]: JsonValue } = {
-          seq: 0,
-          at: now(),
-          actor: options.actor ?? 'platesieve',
-          action: GENESIS_ACTION,
-          outcome: 'ok',
-          details: { logId, format: AUDIT_FORMAT },
-          prev,
-        };
-        const hash = chainHash(prev, body);
+        const genesis = buildGenesisRecord(randomUUID(), now(), options.actor ?? 'platesieve');
         const fh = await open(path, 'a');
         try {
-          await fh.write(`${canonicalJson({ ...body, hash })}\n`);
+          await fh.write(`${genesis.text}\n`);
           await fh.datasync();
         } catch (err) {
           await fh.close();
           throw new AuditError(path, `cannot write: ${(err as Error).message}`, { cause: err });
         }
         await syncDir(path);
-        return new AuditLog(path, logId, fh, lockPath, 1, hash, body.at as number, options.actor, now);
+        const g = genesis.record;
+        return new AuditLog(path, (g.details as { logId: string }).logId, fh, lockPath, 1, g.hash, g.at, options.actor, now);
       }
       const v = await verifyAuditFile(path);
       if (!v.ok) {
@@ -176,7 +159,7 @@ export class AuditLog {
   append(event: AuditEvent): Promise<AuditRecord> {
     if (this.closed) return Promise.reject(new AuditError(this.path, 'the log is closed'));
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    const problem = this.validate(event);
+    const problem = auditEventProblem(event, this.actor);
     if (problem !== undefined) return Promise.reject(new AuditError(this.path, problem));
     return new Promise<AuditRecord>((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
@@ -189,13 +172,7 @@ export class AuditLog {
    * rule's category, code and citation in `details`. `action` defaults to `purpose.refused`.
    */
   refused(event: Omit<AuditEvent, 'action'> & { action?: AuditEvent['action'] }, refusal: PurposeRefusal): Promise<AuditRecord> {
-    return this.append({
-      ...event,
-      action: event.action ?? 'purpose.refused',
-      outcome: 'refused',
-      reason: refusal.reason,
-      details: { ...event.details, category: refusal.category, code: refusal.code, citation: refusal.citation },
-    });
+    return this.append(refusalEvent(event, refusal));
   }
 
   /** Waits for queued appends, then closes the file and releases the lock. */
@@ -211,47 +188,12 @@ export class AuditLog {
     await this.close();
   }
 
-  private validate(e: AuditEvent): string | undefined {
-    if (!isPlainObject(e)) return 'event must be an object';
-    if (typeof e.action !== 'string' || !isAuditAction(e.action)) return `event.action must be an audited action, got ${JSON.stringify(e.action)}`;
-    if (e.outcome !== undefined && e.outcome !== 'ok' && e.outcome !== 'refused') return 'event.outcome must be ok or refused';
-    const actor = e.actor ?? this.actor;
-    if (typeof actor !== 'string' || actor.trim() === '' || actor.length > MAX_ACTOR) {
-      return `event.actor must be a non-empty string of at most ${MAX_ACTOR} characters (or open the log with options.actor)`;
-    }
-    for (const key of ['purpose', 'case', 'reason'] as const) {
-      if (e[key] !== undefined && typeof e[key] !== 'string') return `event.${key} must be a string`;
-    }
-    for (const key of ['subject', 'details'] as const) {
-      if (e[key] !== undefined && !isPlainObject(e[key])) return `event.${key} must be an object`;
-    }
-    return undefined;
-  }
-
   private build(e: AuditEvent): { record: AuditRecord; line: string } {
-    const at = Math.max(this.now(), this.lastAt);
-    const body: { [key: string]: JsonValue } = {
-      seq: this.nextSeq,
-      at,
-      actor: (e.actor ?? this.actor) as string,
-      action: e.action,
-      outcome: e.outcome ?? 'ok',
-      prev: this.lastHash,
-    };
-    if (e.purpose !== undefined) body.purpose = e.purpose;
-    if (e.case !== undefined) body.case = e.case;
-    if (e.reason !== undefined) body.reason = e.reason;
-    const subject = toJsonValue(e.subject);
-    if (subject !== undefined && subject !== null) body.subject = subject;
-    const details = toJsonValue(e.details);
-    if (details !== undefined && details !== null) body.details = details;
-    const hash = chainHash(this.lastHash, body);
-    const record = { ...body, hash };
+    const built = buildAuditRecord(e, { nextSeq: this.nextSeq, lastHash: this.lastHash, lastAt: this.lastAt }, this.now(), this.actor);
     this.nextSeq++;
-    this.lastHash = hash;
-    this.lastAt = at;
-    // canonicalJson, not JSON.stringify: objects put integer-like keys first whatever their order.
-    return { record: record as unknown as AuditRecord, line: `${canonicalJson(record)}\n` };
+    this.lastHash = built.record.hash;
+    this.lastAt = built.record.at;
+    return { record: built.record, line: `${built.text}\n` };
   }
 
   private async drain(): Promise<void> {

@@ -2,6 +2,8 @@
  * Audit record types. One record per line of the log (JSON lines); see docs/audit.md.
  */
 
+import type { PurposeRefusal } from '../policy/purpose.js';
+
 /** A JSON value, as stored in the log. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -33,6 +35,23 @@ export const AUDIT_ACTIONS = [
   'live.cancel.lift',
   // A live change the service did not apply: no (valid) writer identity, or malformed.
   'live.refused',
+  // People (operations API): logins and sessions, accounts. `login` with outcome `refused` is
+  // a failed attempt (wrong password or code, locked, disabled); `session.refused` a request
+  // whose session was missing, expired or lacked the role.
+  'login',
+  'logout',
+  'session.refused',
+  'user.add',
+  'user.disable',
+  'user.enable',
+  'user.reset',
+  'user.roles',
+  // Reading stored data other than a search: hold lists, the audit log and its reports.
+  'hold.list',
+  'audit.read',
+  'audit.report',
+  // A person's direct connection to the database or the key-value bucket (admin only).
+  'access.direct',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -83,6 +102,18 @@ export interface AuditEvent {
   details?: { [key: string]: JsonValue | undefined };
 }
 
+/**
+ * Where audited events go: the file log ({@link AuditLog}, embedded use) or the PostgreSQL
+ * log of the services (one chain, the same records). Every writer of audit events takes this.
+ */
+export interface AuditSink {
+  /** Appends one event; resolves once it is durable. */
+  append(event: AuditEvent): Promise<AuditRecord>;
+  /** Appends the refusal of an action by a purpose rule (see AuditLog.refused). */
+  refused(event: Omit<AuditEvent, 'action'> & { action?: AuditEvent['action'] }, refusal: PurposeRefusal): Promise<AuditRecord>;
+  close(): Promise<void>;
+}
+
 /** One line of the log, as written. */
 export interface AuditRecord {
   /** 0 for the genesis record, then 1, 2, ... */
@@ -108,8 +139,10 @@ export interface AuditVerifyResult {
   ok: boolean;
   /** Records that verified (all of them when `ok`). */
   records: number;
-  /** 1-based line of the first problem. */
+  /** 1-based line of the first problem (for the PostgreSQL log: the row's place in seq order). */
   badLine?: number;
+  /** PostgreSQL log: the seq of the first row that does not verify (the one that was altered, or the first after a gap). */
+  badSeq?: number;
   reason?: string;
   /** The log id from the genesis record. */
   logId?: string;

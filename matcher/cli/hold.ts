@@ -1,10 +1,12 @@
 /**
  * `platesieve hold add|list|release`: evidence holds on stored records (docs/store.md
- * "Evidence holds"). Database and audit log as every store command (db-options.ts).
+ * "Evidence holds"). Through the operations API when logged in (api-client.ts); with --db, a
+ * direct connection as every store command (db-options.ts), audited as direct access.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { openStore } from '../store/open.js';
 import type { Hold } from '../store/holds.js';
+import { apiClientFor } from './api-client.js';
 import { UsageError } from './errors.js';
 import type { CommandIo } from './match.js';
 import { auditFileOf, dbUrlOf, type DbCliOptions } from './db-options.js';
@@ -21,7 +23,11 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 const dbOptions = (c: Command): Command =>
-  c.option('--db <url>', 'PostgreSQL URL (or PLATESIEVE_DB_URL)').option('--audit <file>', 'audit log (or PLATESIEVE_AUDIT_FILE); required');
+  c.option('--api <url>', 'the operations API (default: the one you logged in to with platesieve login)')
+    .option('--db <url>', 'PostgreSQL URL (or PLATESIEVE_DB_URL): direct access, for admins, audited as such')
+    .option('--audit <file>', 'with --db: audit log (or PLATESIEVE_AUDIT_FILE); required');
+
+type HoldCliOptions = DbCliOptions & { api?: string };
 
 function formatHold(h: Hold): string {
   const what = h.plate !== undefined ? `plate ${h.plate}${h.from !== undefined || h.to !== undefined ? ` ${h.from === undefined ? '…' : new Date(h.from).toISOString()} to ${h.to === undefined ? '…' : new Date(h.to).toISOString()}` : ''}` : `${h.readIds?.length ?? 0} reads`;
@@ -44,17 +50,23 @@ export function registerHoldCommand(program: Command, io: CommandIo): void {
       .option('--to <time>', 'last read time held (ISO 8601 or epoch ms)', timeArg)
       .option('--read <id>', 'a stored read id, repeatable', collect)
       .option('--json', 'print the hold as JSON'),
-  ).action(async (opts: DbCliOptions & { case: string; purpose: string; reason: string; plate?: string; from?: number; to?: number; read?: string[]; json?: boolean }) => {
+  ).action(async (opts: HoldCliOptions & { case: string; purpose: string; reason: string; plate?: string; from?: number; to?: number; read?: string[]; json?: boolean }) => {
     if ((opts.plate === undefined) === (opts.read === undefined)) throw new UsageError('give either --plate P or --read ID (one or more), not both');
     if (opts.read !== undefined && (opts.from !== undefined || opts.to !== undefined)) throw new UsageError('--from and --to go with --plate');
     if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) throw new UsageError('--from is after --to');
-    const s = await openStore({ url: dbUrlOf(opts), audit: auditFileOf(opts) });
-    try {
-      const h = await s.holds.add({ case: opts.case, purpose: opts.purpose, reason: opts.reason, plate: opts.plate, from: opts.from, to: opts.to, readIds: opts.read });
-      io.stdout.write(opts.json === true ? `${JSON.stringify(h)}\n` : `hold ${h.holdId}: ${h.records} records copied into evidence\n`);
-    } finally {
-      await s.close();
+    const req = { case: opts.case, purpose: opts.purpose, reason: opts.reason, plate: opts.plate, from: opts.from, to: opts.to, readIds: opts.read };
+    const client = apiClientFor(opts);
+    let h: Hold;
+    if (client !== undefined) h = await client.request<Hold>('POST', '/api/holds', req);
+    else {
+      const s = await openStore({ url: dbUrlOf(opts), audit: auditFileOf(opts), direct: true });
+      try {
+        h = await s.holds.add(req);
+      } finally {
+        await s.close();
+      }
     }
+    io.stdout.write(opts.json === true ? `${JSON.stringify(h)}\n` : `hold ${h.holdId}: ${h.records} records copied into evidence\n`);
   });
 
   dbOptions(
@@ -64,15 +76,24 @@ export function registerHoldCommand(program: Command, io: CommandIo): void {
       .option('--all', 'include released holds')
       .option('--case <number>', 'only this case')
       .option('--json', 'one JSON object per line'),
-  ).action(async (opts: DbCliOptions & { all?: boolean; case?: string; json?: boolean }) => {
-    const s = await openStore({ url: dbUrlOf(opts), audit: opts.audit ?? process.env.PLATESIEVE_AUDIT_FILE ?? '' });
-    try {
-      const holds = await s.holds.list({ all: opts.all === true, case: opts.case });
-      for (const h of holds) io.stdout.write(opts.json === true ? `${JSON.stringify(h)}\n` : formatHold(h));
-      if (holds.length === 0 && opts.json !== true) io.stdout.write('no holds\n');
-    } finally {
-      await s.close();
+  ).action(async (opts: HoldCliOptions & { all?: boolean; case?: string; json?: boolean }) => {
+    const client = apiClientFor(opts);
+    let holds: Hold[];
+    if (client !== undefined) {
+      const q = new URLSearchParams();
+      if (opts.all === true) q.set('all', 'true');
+      if (opts.case !== undefined) q.set('case', opts.case);
+      holds = (await client.request<{ holds: Hold[] }>('GET', `/api/holds${q.size > 0 ? `?${q.toString()}` : ''}`)).holds;
+    } else {
+      const s = await openStore({ url: dbUrlOf(opts), audit: opts.audit ?? process.env.PLATESIEVE_AUDIT_FILE ?? '', direct: true });
+      try {
+        holds = await s.holds.list({ all: opts.all === true, case: opts.case });
+      } finally {
+        await s.close();
+      }
     }
+    for (const h of holds) io.stdout.write(opts.json === true ? `${JSON.stringify(h)}\n` : formatHold(h));
+    if (holds.length === 0 && opts.json !== true) io.stdout.write('no holds\n');
   });
 
   dbOptions(
@@ -80,13 +101,18 @@ export function registerHoldCommand(program: Command, io: CommandIo): void {
       .command('release <holdId>')
       .description('release a hold: its evidence copies are deleted; records still in their period stay until it ends')
       .requiredOption('--reason <text>', 'why the hold ends'),
-  ).action(async (holdId: string, opts: DbCliOptions & { reason: string }) => {
-    const s = await openStore({ url: dbUrlOf(opts), audit: auditFileOf(opts) });
-    try {
-      const h = await s.holds.release(holdId, opts.reason);
-      io.stdout.write(`hold ${h.holdId} released: ${h.records} evidence copies deleted\n`);
-    } finally {
-      await s.close();
+  ).action(async (holdId: string, opts: HoldCliOptions & { reason: string }) => {
+    const client = apiClientFor(opts);
+    let h: Hold;
+    if (client !== undefined) h = await client.request<Hold>('POST', `/api/holds/${encodeURIComponent(holdId)}/release`, { reason: opts.reason });
+    else {
+      const s = await openStore({ url: dbUrlOf(opts), audit: auditFileOf(opts), direct: true });
+      try {
+        h = await s.holds.release(holdId, opts.reason);
+      } finally {
+        await s.close();
+      }
     }
+    io.stdout.write(`hold ${h.holdId} released: ${h.records} evidence copies deleted\n`);
   });
 }

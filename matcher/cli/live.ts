@@ -5,6 +5,10 @@
  * names its author in the `Platesieve-Actor` header, without which the services refuse it. The
  * author is the NATS identity the command connects with, or the OS user@host (actor.ts); a
  * name typed with `--actor` is kept as a note (`statedActor`), never taken as the actor.
+ *
+ * When logged in (`platesieve login`) or given `--api`, add, cancel and remove go through the
+ * operations API instead, which writes the same change with the session's user as the actor.
+ * A direct write to the bucket is a person's direct access: audited as `access.direct` too.
  */
 import { Command } from 'commander';
 import type { JetStreamClient, KV, NatsConnection } from 'nats';
@@ -18,9 +22,11 @@ import { deleteLive, putLive, type LiveAttribution } from '../service/live-write
 import { changeAuthor, type ChangeAuthor } from './actor.js';
 import { UsageError } from './errors.js';
 import type { CommandIo } from './match.js';
-import { addNatsOptions, connectCli, NATS_SECRETS_HELP, type NatsCliOptions } from './nats-options.js';
+import { addNatsOptions, connectCli, NATS_SECRETS_HELP, natsFlagsOf, type NatsCliOptions } from './nats-options.js';
+import { ApiClient, apiClientFor } from './api-client.js';
 
 interface Common extends NatsCliOptions {
+  api?: string;
   /** The service's configuration file; only its `nats` section is read. */
   config?: string;
   bucket: string;
@@ -56,7 +62,24 @@ function common(cmd: Command): Command {
     .addHelpText('after', NATS_SECRETS_HELP)
     .option('--bucket <name>', 'key-value bucket the services follow (liveUpdates.bucket)', 'alpr-hotlist')
     .option('--audit <file>', 'audit log to append to (or PLATESIEVE_AUDIT_FILE); required for changes', process.env.PLATESIEVE_AUDIT_FILE)
-    .option('--actor <name>', 'a name to note on the change (or PLATESIEVE_ACTOR); recorded as statedActor, never as the actor, which is the NATS identity or OS user@host', process.env.PLATESIEVE_ACTOR);
+    .option('--actor <name>', 'a name to note on the change (or PLATESIEVE_ACTOR); recorded as statedActor, never as the actor, which is the NATS identity or OS user@host', process.env.PLATESIEVE_ACTOR)
+    .option('--api <url>', 'through the operations API (default when logged in with platesieve login and no --config or --nats* option is given): the actor is your session\'s user');
+}
+
+/**
+ * The API client when the change goes through the operations API: `--api`, or a saved session
+ * and no option that names a NATS connection (which means a direct write to the bucket).
+ */
+function apiFor(opts: Common): ApiClient | undefined {
+  const direct = opts.config !== undefined || Object.values(natsFlagsOf(opts)).some((v) => v !== undefined);
+  if (opts.api !== undefined && direct) throw new UsageError('give --api or the NATS connection options (--config, --nats...), not both');
+  if (direct) return undefined;
+  return apiClientFor({ api: opts.api });
+}
+
+/** A person's direct write to the bucket is recorded as such, just before the change's own record. */
+function directAccess(audit: AuditLog, author: ChangeAuthor, action: string): Promise<unknown> {
+  return audit.append({ action: 'access.direct', details: { via: 'bucket', for: action, ...author.details } });
 }
 
 async function openBucket(opts: Common): Promise<{ nc: NatsConnection; kv: KV }> {
@@ -127,6 +150,22 @@ function entryOf(opts: AddOpts, now = Date.now()): HotlistEntry {
   return entry;
 }
 
+/** The body of POST /api/hotlist/entries; the server checks it as entryOf does here. */
+function apiEntryOf(opts: AddOpts): Record<string, unknown> {
+  if ((opts.plate === undefined) === (opts.pattern === undefined)) throw new UsageError('give exactly one of --plate and --pattern');
+  const body: Record<string, unknown> = { id: opts.id, list: opts.list, source: opts.source };
+  for (const key of ['plate', 'pattern', 'state', 'case', 'enteredBy', 'purpose', 'expires', 'notes'] as const) if (opts[key] !== undefined) body[key] = opts[key];
+  if (opts.priority !== undefined) {
+    const p = Number(opts.priority);
+    if (!Number.isInteger(p) || p < 1 || p > 5) throw new UsageError('--priority must be 1..5');
+    body.priority = p;
+  }
+  const vehicle: VehicleDescription = {};
+  for (const key of ['make', 'model', 'colour', 'type'] as const) if (opts[key] !== undefined) vehicle[key] = opts[key];
+  if (Object.keys(vehicle).length > 0) body.vehicle = vehicle;
+  return body;
+}
+
 export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
   common(hotlist.command('add').description('add or replace a live hotlist entry (plate or partial pattern) in the bucket every service follows'))
     .requiredOption('--id <id>', 'entry id (key in the bucket)')
@@ -144,6 +183,12 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
     .option('--notes <text>')
     .action(async (opts: AddOpts) => {
       checkId(opts.id);
+      const client = apiFor(opts);
+      if (client !== undefined) {
+        const r = await client.request<{ id: string; revision: number; entry: HotlistEntry }>('POST', '/api/hotlist/entries', apiEntryOf(opts));
+        io.stdout.write(`added ${r.id} (${r.entry.plate ?? r.entry.pattern ?? ''}, ${r.entry.list}) at revision ${r.revision} as ${client.user ?? 'the session user'}\n`);
+        return;
+      }
       const who = requireAudit(opts);
       const entry = entryOf(opts);
       if (entry.pattern !== undefined) entry.enteredBy ??= who.actor;
@@ -153,6 +198,7 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
       try {
         const verdict = checkEntryPurpose({ list: entry.list, notes: entry.notes, purpose: entry.purpose, case: entry.case });
         if (!verdict.ok) {
+          await directAccess(audit, who.author, action);
           await audit.refused({ action, purpose: entry.purpose, case: entry.case, subject, details: who.author.details }, verdict);
           throw new UsageError(`refused: ${verdict.reason} (${verdict.citation}); the refusal is audited`);
         }
@@ -164,6 +210,7 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
         // Opens (creates) the bucket; the write itself is published with its headers, which kv.put cannot send.
         const { nc } = await openBucket(opts);
         try {
+          await directAccess(audit, who.author, action);
           await audit.append({ action, purpose: entry.purpose, case: entry.case, subject, details: who.author.details });
           const revision = await putLive(nc.jetstream(), opts.bucket, `${ENTRY_PREFIX}${opts.id}`, JSON.stringify(entry), attribution(who.author, { purpose: entry.purpose, case: entry.case }));
           io.stdout.write(`added ${opts.id} (${entry.plate ?? entry.pattern}, ${entry.list}) at revision ${revision}\n`);
@@ -181,9 +228,16 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
     .option('--case <number>', 'case number')
     .action(async (opts: Common & { id: string; reason: string; case?: string }) => {
       checkId(opts.id);
+      const client = apiFor(opts);
+      if (client !== undefined) {
+        const r = await client.request<{ revision: number }>('POST', `/api/hotlist/entries/${opts.id}/cancel`, { reason: opts.reason, ...(opts.case !== undefined ? { case: opts.case } : {}) });
+        io.stdout.write(`cancelled ${opts.id} at revision ${r.revision} as ${client.user ?? 'the session user'}\n`);
+        return;
+      }
       await change(opts, async (audit, kv, js, author) => {
         const live = await kv.get(`${ENTRY_PREFIX}${opts.id}`);
         const isPartial = live !== null && live.operation === 'PUT' && typeof live.json<HotlistEntry>().pattern === 'string';
+        await directAccess(audit, author, isPartial ? 'partial.cancel' : 'entry.remove');
         await audit.append({ action: isPartial ? 'partial.cancel' : 'entry.remove', case: opts.case, reason: opts.reason, subject: { entryId: opts.id }, details: author.details });
         const value = JSON.stringify({ by: author.identity.actor, reason: opts.reason, at: Date.now() });
         const revision = await putLive(js, opts.bucket, `${CANCEL_PREFIX}${opts.id}`, value, attribution(author, { reason: opts.reason, case: opts.case }));
@@ -196,7 +250,14 @@ export function registerLiveCommands(hotlist: Command, io: CommandIo): void {
     .requiredOption('--reason <text>', 'why')
     .action(async (opts: Common & { id: string; reason: string }) => {
       checkId(opts.id);
+      const client = apiFor(opts);
+      if (client !== undefined) {
+        await client.request('DELETE', `/api/hotlist/entries/${opts.id}`, { reason: opts.reason });
+        io.stdout.write(`removed ${opts.id} as ${client.user ?? 'the session user'}\n`);
+        return;
+      }
       await change(opts, async (audit, _kv, js, author) => {
+        await directAccess(audit, author, 'entry.remove');
         await audit.append({ action: 'entry.remove', reason: opts.reason, subject: { entryId: opts.id }, details: author.details });
         await deleteLive(js, opts.bucket, `${ENTRY_PREFIX}${opts.id}`, attribution(author, { reason: opts.reason }));
         io.stdout.write(`removed ${opts.id}\n`);

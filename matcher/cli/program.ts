@@ -14,6 +14,9 @@ import { registerLiveCommands } from './live.js';
 import { registerStoreCommand } from './store.js';
 import { registerHoldCommand } from './hold.js';
 import { registerSearchCommand } from './search.js';
+import { registerOpsCommand } from './ops.js';
+import { registerLoginCommands } from './login.js';
+import { registerUsersCommand } from './users.js';
 
 function packageVersion(): string {
   // dist/matcher/cli/ or matcher/cli/: the package root is three or two levels up.
@@ -50,6 +53,9 @@ export function createProgram(io: CommandIo): Command {
   registerStoreCommand(program, io);
   registerHoldCommand(program, io);
   registerSearchCommand(program, io);
+  registerOpsCommand(program, io);
+  registerLoginCommands(program, io);
+  registerUsersCommand(program, io);
   return program;
 }
 

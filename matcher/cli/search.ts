@@ -7,7 +7,8 @@ import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MATCH_TIERS, type MatchTier } from '../types.js';
 import { openStore } from '../store/open.js';
-import { SearchError, type SearchHit } from '../store/search.js';
+import { SearchError, type SearchHit, type SearchResult } from '../store/search.js';
+import { apiClientFor } from './api-client.js';
 import { UsageError } from './errors.js';
 import type { CommandIo } from './match.js';
 import { LineWriter } from './output.js';
@@ -15,6 +16,7 @@ import { auditFileOf, dbUrlOf, type DbCliOptions } from './db-options.js';
 import { timeArg } from './hold.js';
 
 interface SearchOptions extends DbCliOptions {
+  api?: string;
   plate?: string;
   pattern?: string;
   tiers?: MatchTier[];
@@ -67,13 +69,23 @@ export function registerSearchCommand(program: Command, io: CommandIo): void {
     .option('--reason <text>', 'why; required when the window reaches reads older than one year')
     .addOption(new Option('--format <format>', 'table, or ndjson: one stored record per line with id, match and score').choices(['table', 'ndjson']).default('table'))
     .option('--limit <n>', 'most reads returned (default 10000)', intArg(1, 10_000_000))
-    .option('--db <url>', 'PostgreSQL URL (or PLATESIEVE_DB_URL)')
-    .option('--audit <file>', 'audit log (or PLATESIEVE_AUDIT_FILE); required: every search is audited')
+    .option('--api <url>', 'the operations API (default: the one you logged in to with platesieve login)')
+    .option('--db <url>', 'PostgreSQL URL (or PLATESIEVE_DB_URL): direct access, for admins, audited as such')
+    .option('--audit <file>', 'with --db: audit log (or PLATESIEVE_AUDIT_FILE); required: every search is audited')
     .action(async (opts: SearchOptions) => {
       if ((opts.plate === undefined) === (opts.pattern === undefined)) throw new UsageError('give either --plate or --pattern');
       if (opts.pattern !== undefined && (opts.tiers !== undefined || opts.maxDistance !== undefined)) throw new UsageError('--tiers and --max-distance go with --plate; a pattern matches as a partial entry');
       if (opts.from > opts.to) throw new UsageError('--from is after --to');
-      const s = await openStore({ url: dbUrlOf(opts), audit: auditFileOf(opts) });
+      const client = apiClientFor(opts);
+      if (client !== undefined) {
+        const result = await client.request<SearchResult>('POST', '/api/search', {
+          plate: opts.plate, pattern: opts.pattern, tiers: opts.tiers, maxDistance: opts.maxDistance, state: opts.state, cameraId: opts.camera,
+          from: opts.from, to: opts.to, limit: opts.limit, purpose: opts.purpose, case: opts.case, reason: opts.reason,
+        });
+        await printResult(result, opts.format, `${client.user ?? 'the session user'} (through ${client.base})`);
+        return;
+      }
+      const s = await openStore({ url: dbUrlOf(opts), audit: auditFileOf(opts), direct: true });
       const stream = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
       let bar: cliProgress.SingleBar | undefined;
       try {
@@ -98,15 +110,19 @@ export function registerSearchCommand(program: Command, io: CommandIo): void {
             : undefined,
         });
         bar?.stop();
-        const out = new LineWriter(io.stdout);
-        if (opts.format === 'ndjson') {
-          for (const h of result.hits) await out.write(`${JSON.stringify({ ...h.record, id: h.id, match: h.match, score: h.score })}\n`);
-        } else {
-          if (result.hits.length > 0) await out.write(`${['time'.padEnd(24), 'plate'.padEnd(10), 'st '.padEnd(3), 'camera'.padEnd(14), 'agency'.padEnd(10), 'match'.padEnd(7), 'score', 'read id'].join('  ')}\n`);
-          for (const h of result.hits) await out.write(`${row(h)}\n`);
-        }
-        await out.end(false);
-        io.stderr.write(`search: ${result.hits.length} reads${result.truncated ? ` (limit reached: narrow the window or raise --limit)` : ''} in ${result.ms.toFixed(0)} ms; audited as ${s.actor}\n`);
+        await printResult(result, opts.format, `${s.actor} (direct database access)`);
       }
     });
+
+  async function printResult(result: SearchResult, format: SearchOptions['format'], auditedAs: string): Promise<void> {
+    const out = new LineWriter(io.stdout);
+    if (format === 'ndjson') {
+      for (const h of result.hits) await out.write(`${JSON.stringify({ ...h.record, id: h.id, match: h.match, score: h.score })}\n`);
+    } else {
+      if (result.hits.length > 0) await out.write(`${['time'.padEnd(24), 'plate'.padEnd(10), 'st '.padEnd(3), 'camera'.padEnd(14), 'agency'.padEnd(10), 'match'.padEnd(7), 'score', 'read id'].join('  ')}\n`);
+      for (const h of result.hits) await out.write(`${row(h)}\n`);
+    }
+    await out.end(false);
+    io.stderr.write(`search: ${result.hits.length} reads${result.truncated ? ` (limit reached: narrow the window or raise --limit)` : ''} in ${result.ms.toFixed(0)} ms; audited as ${auditedAs}\n`);
+  }
 }

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Generation } from './generation.js';
 import { taskOf, type TaskResult } from './processor.js';
+import type { HoldsTask } from './task.js';
 import type { Overlay as LiveOverlay } from './overlay.js';
 import type { BatchStage, ServiceMetrics } from './metrics.js';
 import { deadLetterOf, emptyFinalized, finalizeBatch, type FinalizeDeps } from './finalize.js';
@@ -27,6 +28,8 @@ export interface BatchContext {
   maxDeliver: number;
   finalize: FinalizeDeps;
   outcome: OutcomeDeps;
+  /** The evidence holds in force (holds-watch.ts), taken when the batch is dispatched. */
+  holds?: () => HoldsTask | undefined;
 }
 
 /** Matches, finalizes and publishes `batch`, then settles each message (ack, retry or dead letter). */
@@ -37,6 +40,8 @@ export async function processBatch(batch: Incoming[], gen: Generation, overlay: 
     ctx.faults?.check('match');
     const task = taskOf(batch.map((m) => m.data), batch.map((m) => m.key), batch[0].receivedAt);
     if (overlay?.task !== undefined) task.overlay = overlay.task;
+    const holds = ctx.holds?.();
+    if (holds !== undefined) task.holds = holds;
     result = await gen.runner.run(task);
   } catch (err) {
     failBatch(batch, 'match', err, failDeps(batch, 'match', ctx));

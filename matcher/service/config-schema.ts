@@ -189,6 +189,8 @@ export const storeSchema = obj({
   maxAckPending: int(1).default(20_000),
   /** Database connections of one store process. */
   poolSize: int(1, 100).default(4),
+  /** Batches written at once, each its own transaction on its own connection (at most poolSize - 1 leaves one for searches). */
+  writers: int(1, 16).default(2),
   /** Minutes between retention runs inside `store` (0: never; run `platesieve store retention` from a scheduler instead). */
   retentionEveryMinutes: num(0, undefined).default(60),
   /** Days of stored reads searched for an entry when it is added (historical hits); per list in historicalDaysByList. 0: off. */
@@ -213,3 +215,37 @@ export type PoolConfig = z.output<typeof poolSchema>;
 
 /** Pino log levels accepted by `log.level`. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The `ops` section (`platesieve ops`, docs/ops.md): the operations HTTP API. Its database is
+ * the store's (`store.db`, or PLATESIEVE_DB_URL); its NATS connection and bucket are the
+ * service's (`nats`, `liveUpdates.bucket`). Nothing but the database holds state, so any
+ * number of instances can run behind a load balancer.
+ */
+export const opsSchema = obj({
+  /** Loopback by default: put TLS (`tls`) or a TLS-terminating proxy in front before exposing it. */
+  host: str().default('127.0.0.1'),
+  /** Port 0 picks a free port. */
+  port: int(0, 65535).default(8443),
+  /** PEM files; both present turn HTTPS on. */
+  tls: obj({ certFile: str(), keyFile: str() }).optional(),
+  /** `postgres`: the PostgreSQL audit log every service shares; else a file path (embedded use, one instance). */
+  audit: str().default('postgres'),
+  /** Absolute session lifetime. */
+  sessionTtlMinutes: num(0, undefined, true).default(480),
+  /** A session unused this long ends. */
+  idleTimeoutMinutes: num(0, undefined, true).default(30),
+  /** Failed logins in a row before the account is locked... */
+  maxFailures: int(1, 100).default(5),
+  /** ...for this long. */
+  lockoutMinutes: num(0, undefined, true).default(15),
+  /** Login attempts per client address and minute, per instance (0: no limit). */
+  loginsPerMinute: int(0).default(20),
+  /** Database connections of one instance. */
+  poolSize: int(1, 100).default(4),
+  /** Honour X-Forwarded-For from the load balancer (client addresses in audit records and the login limit). */
+  trustProxy: z.boolean({ error: 'must be true or false' }).default(false),
+});
+
+/** The operations API's settings. */
+export type OpsConfig = z.output<typeof opsSchema>;

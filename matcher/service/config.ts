@@ -18,7 +18,7 @@ import { redactUrl } from './redact.js';
 import { expandVars, fail, formatIssue, isObject, readConfigFile, type Json, type RawObject } from './config-file.js';
 import {
   agencyRetentionSchema, hotlistSchema, int, jetstreamSchema, LOG_LEVELS, matchingSchema, name, obj, poolSchema,
-  retentionPolicySchema, storeSchema, str, SUBJECT_RE, type RetentionPolicyConfig,
+  retentionPolicySchema, storeSchema, opsSchema, str, SUBJECT_RE, type RetentionPolicyConfig,
 } from './config-schema.js';
 
 export { NATS_ENV_VARS, NATS_URL_ENV, type NatsFlags } from './nats-sources.js';
@@ -144,9 +144,18 @@ const serviceSchema = obj({
   /** Append-only, hash-chained audit log of hotlist loads and refusals (docs/audit.md); no file, no log. */
   audit: obj({ file: str().optional(), actor: str().default('platesieve-service') }).prefault({}),
   store: storeSchema.prefault({}),
+  ops: opsSchema.prefault({}),
   /** Live entry changes through a JetStream KV bucket (null: off); `required`: fail to start without it. */
   liveUpdates: obj({
     bucket: z.union([z.string().regex(/^[-_A-Za-z0-9]+$/, { error: 'must be a bucket name (letters, digits, "-", "_") or null' }), z.null()]).default('alpr-hotlist'),
+    required: z.boolean({ error: 'must be true or false' }).default(false),
+  }).prefault({}),
+  /**
+   * Active evidence holds, published by the store to a JetStream KV bucket (null: off): the
+   * service tags the records of held plates' reads `hold`; `required`: fail to start without it.
+   */
+  holds: obj({
+    bucket: z.union([z.string().regex(/^[-_A-Za-z0-9]+$/, { error: 'must be a bucket name (letters, digits, "-", "_") or null' }), z.null()]).default('alpr-holds'),
     required: z.boolean({ error: 'must be true or false' }).default(false),
   }).prefault({}),
 });

@@ -3,7 +3,7 @@
  * suppression state), the records of reads that hit, dead letters, and the ids that make a
  * redelivered batch store nothing twice.
  */
-import type { AlertTier, HotlistEntry, ReadRecord } from '../types.js';
+import type { AlertTier, HotlistEntry, ReadRecord, RetentionClass } from '../types.js';
 import { buildAlert, entryIdOf, type AlertContext } from '../alerts.js';
 import type { EntryStore } from './compile.js';
 import type { NonhitGroup, TaskResult } from './processor.js';
@@ -12,7 +12,7 @@ import { subjectToken, type Subjects } from './subjects.js';
 import { encodeJson, type Reject } from './wire.js';
 import { ByteWriter, RECORDS_HEADER, RecordsMessages } from './record-json.js';
 import type { AlertSuppressor, TentativeOffer } from './suppression.js';
-import { buildRecord, retentionFor, type RetentionConfig } from './retention.js';
+import { buildRecord, heldRetention, retentionFor, type RetentionConfig } from './retention.js';
 import type { ServiceMetrics } from './metrics.js';
 import { lapsed } from './expiry.js';
 
@@ -103,7 +103,7 @@ export function deadLetterOf(inc: BatchMessage, input: number, rej: Pick<Reject,
  * in a header, so a consumer can count them without parsing.
  */
 function pushRecordMessages(
-  group: Pick<NonhitGroup, 'policy' | 'data' | 'counts'>, cls: 'hit' | 'nonhit', idBase: string, input: number, deps: FinalizeDeps, outputs: OutputMessage[],
+  group: Pick<NonhitGroup, 'policy' | 'data' | 'counts'>, cls: RetentionClass, idBase: string, input: number, deps: FinalizeDeps, outputs: OutputMessage[],
 ): void {
   const subject = deps.subjects.records(cls, group.policy);
   group.data.forEach((data, c) => {
@@ -116,7 +116,7 @@ function pushRecordMessages(
 const hitWriter = new ByteWriter(16 * 1024);
 
 /** Records grouped by policy, one message (or more when too large) per policy. */
-function pushRecords(records: readonly ReadRecord[], cls: 'hit' | 'nonhit', tag: string, inc: BatchMessage, input: number, single: boolean, deps: FinalizeDeps, outputs: OutputMessage[]): void {
+function pushRecords(records: readonly ReadRecord[], cls: RetentionClass, tag: string, inc: BatchMessage, input: number, single: boolean, deps: FinalizeDeps, outputs: OutputMessage[]): void {
   const byPolicy = new Map<string, ReadRecord[]>();
   for (const r of records) {
     const group = byPolicy.get(r.retention.policy);
@@ -169,8 +169,13 @@ export function finalizeBatch(
       if (rej.index !== null) m.invalidRead(rej.code);
     }
     for (const group of out.nonhit) pushRecordMessages(group, 'nonhit', `${inc.key}.nonhit.${subjectToken(group.policy)}`, i, deps, outputs);
+    if (out.heldReads.length > 0) {
+      const held = out.heldReads.map((r) => buildRecord(r.read, [], heldRetention(r.read.agency, false, r.read.ts, deps.retention, r.holdIds)));
+      pushRecords(held, 'hold', 'hold', inc, i, out.single, deps, outputs);
+    }
     if (out.hitReads.length === 0) continue;
     const hitRecords: ReadRecord[] = [];
+    const heldHitRecords: ReadRecord[] = [];
     const lateNonhit: ReadRecord[] = [];
     let alerted = false;
     for (const hr of out.hitReads) {
@@ -202,7 +207,10 @@ export function finalizeBatch(
         emitted.push(alert.alertId);
         alerted = true;
       }
-      if (matched === 0) {
+      if (hr.holdIds !== undefined) {
+        // Held: class `hold` whether it hit or not (every entry it hit cancelled or lapsed).
+        heldHitRecords.push(buildRecord(hr.read, emitted, heldRetention(hr.read.agency, matched > 0, hr.read.ts, deps.retention, hr.holdIds), matched > 0));
+      } else if (matched === 0) {
         // Every entry it hit was cancelled live or has lapsed: a read like any other.
         lateNonhit.push(buildRecord(hr.read, [], retentionFor(hr.read.agency, false, hr.read.ts, deps.retention)));
       } else {
@@ -211,6 +219,7 @@ export function finalizeBatch(
     }
     if (lateNonhit.length > 0) pushRecords(lateNonhit, 'nonhit', 'nonhit-late', inc, i, out.single, deps, outputs);
     if (hitRecords.length > 0) pushRecords(hitRecords, 'hit', 'hit', inc, i, out.single, deps, alerted ? into.deferred : outputs);
+    if (heldHitRecords.length > 0) pushRecords(heldHitRecords, 'hold', 'hit-hold', inc, i, out.single, deps, alerted ? into.deferred : outputs);
   }
   m.readsIn(readsIn);
   m.fastReads(result.fastReads ?? 0);

@@ -74,6 +74,7 @@ export class ServiceMetrics {
   private readonly scratch = hdr();
   private readonly children = new Map<string, Child>();
   private hotlistSource: () => Iterable<HotlistSourceSample> = () => [];
+  private holdsActive: () => number = () => 0;
 
   constructor(opts: ServiceMetricsOptions = {}) {
     const registers = [this.registry];
@@ -177,6 +178,16 @@ export class ServiceMetrics {
       },
     });
 
+    const holds = (): number => this.holdsActive();
+    new Gauge({
+      name: 'platesieve_holds_active',
+      help: 'Evidence holds on plates in force: their reads leave with records of class hold.',
+      registers,
+      collect() {
+        this.set(holds());
+      },
+    });
+
     const latency = this.latency;
     const scratch = this.scratch;
     new Gauge({
@@ -272,6 +283,11 @@ export class ServiceMetrics {
    */
   hotlistSources(fn: () => Iterable<HotlistSourceSample>): void {
     this.hotlistSource = fn;
+  }
+
+  /** Where the number of active evidence holds is read at scrape time. */
+  activeHolds(fn: () => number): void {
+    this.holdsActive = fn;
   }
 
   /** A live change put in force `seconds` after it was written. */

@@ -15,7 +15,8 @@ import { coreReadsOf, type CoreReads } from './core-reads.js';
 import { F_DEEP, F_FAST, F_ID_MISSING, M_OK } from '../core/layout.js';
 import { checkFields, checkNesting, maxTs, TOO_DEEP_REASON, TS_MIN_MS } from './bounds.js';
 import { finishGroups, NonhitWriter, type Groups } from './nonhit-records.js';
-import type { BatchReads, HitRead, MessageOutcome, NonhitGroup, OverlayTask, ProcessorSettings, Read, Task, TaskResult } from './task.js';
+import { applyHolds, holdsMatcher } from './held.js';
+import type { BatchReads, HeldRead, HitRead, MessageOutcome, NonhitGroup, OverlayTask, ProcessorSettings, Read, Task, TaskResult } from './task.js';
 
 export { taskOf } from './task.js';
 export type { BatchReads, HitRead, MessageOutcome, NonhitGroup, OverlayTask, ProcessorSettings, Read, Task, TaskResult } from './task.js';
@@ -53,6 +54,7 @@ function objectRead(item: unknown, key: string, i: number, receivedAt: number): 
 const NO_REJECTS: Reject[] = Object.freeze([]) as unknown as Reject[];
 const NO_HITS: HitRead[] = Object.freeze([]) as unknown as HitRead[];
 const NO_GROUPS: NonhitGroup[] = Object.freeze([]) as unknown as NonhitGroup[];
+const NO_HELD: HeldRead[] = Object.freeze([]) as unknown as HeldRead[];
 
 function addReject(out: MessageOutcome, r: Reject): void {
   if (out.rejects === NO_REJECTS) out.rejects = [r];
@@ -133,7 +135,7 @@ function gather(task: Task, settings: ProcessorSettings, outcomes: MessageOutcom
   for (let m = 0; m < n; m++) {
     const from = task.offsets[m];
     const to = task.offsets[m + 1];
-    const out: MessageOutcome = { reads: 0, single: true, nonhit: NO_GROUPS, nonhitCount: 0, hitReads: NO_HITS, rejects: NO_REJECTS };
+    const out: MessageOutcome = { reads: 0, single: true, nonhit: NO_GROUPS, nonhitCount: 0, hitReads: NO_HITS, heldReads: NO_HELD, rejects: NO_REJECTS };
     outcomes[m] = out;
     if (core !== undefined && to - from <= settings.maxMessageBytes && core.readMessage(m) === M_OK) {
       const k = core.mCount;
@@ -238,8 +240,9 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
   }
   const matchMicros = (performance.now() - started) * 1000;
 
-  // Mark reads: 0 = no hit, 1 = hit, 2 = invalid.
+  // Mark reads: 0 = no hit, 1 = hit, 2 = invalid, 3 = no hit but held (held.ts).
   const count = origin.length;
+  const hitReadAt = task.holds !== undefined ? new Map<number, HitRead>() : undefined;
   const mark = new Uint8Array(count);
   for (const bad of invalid) {
     mark[bad.index] = 2;
@@ -257,7 +260,17 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
     const hitRead: HitRead = { index: positionOf(o), read: objectOf(r) as HitRead['read'], hits: hits.slice(h, end) };
     if (out.hitReads === NO_HITS) out.hitReads = [hitRead];
     else out.hitReads.push(hitRead);
+    hitReadAt?.set(r, hitRead);
     h = end;
+  }
+  let heldReads = 0;
+  if (task.holds !== undefined) {
+    // Only while a hold is active: one more core call for the batch, like the overlay.
+    const hm = holdsMatcher(task.holds);
+    const heldHits = matchBoth(hm, reads.fastCount > 0 ? coreReadsOf(hm) : undefined).hits;
+    heldReads = applyHolds(task.holds, heldHits, {
+      mark, objectOf, hitReadOf: (b) => hitReadAt!.get(b), outcomeOf: (b) => outcomes[messageOf(origin[b])], positionOf: (b) => positionOf(origin[b]),
+    }, NO_HELD);
   }
 
   // Records of the reads that hit nothing: one message (or more, when too large) per
@@ -278,7 +291,7 @@ export function processTask(task: Task, matcher: HitMatcher, settings: Processor
       if (groups.byPolicy.size > 0) out.nonhit = finishGroups(groups);
     }
   }
-  const result: TaskResult = { outcomes, reads: total, matchMicros, fastReads: reads.fastCount };
+  const result: TaskResult = { outcomes, reads: total, matchMicros, fastReads: reads.fastCount, heldReads };
   if (coalesce) result.nonhit = finishGroups(groups);
   return result;
 }

@@ -4,8 +4,9 @@
  * deletion; deletion itself is done downstream by JetStream streams whose `max_age` is the
  * policy's, one stream per class (see docs/operations.md "Retention").
  *
- * `hold` (evidence holds) is never chosen here: a hold is placed on stored records by an
- * operator action, with its case number, and is not a property of a read as it arrives.
+ * `hold` (evidence holds) is chosen by {@link heldRetention} for a read whose plate an active
+ * hold covers (held.ts): the holds are placed on stored records by an operator, and the
+ * store publishes the active ones to the service.
  */
 import type { PlateRead, ReadRecord, Retention, RetentionClass } from '../types.js';
 
@@ -58,6 +59,11 @@ export function retentionFor(
   };
 }
 
+/** The retention tag of a held read: its own period (hit or not), class `hold`, and the holds. */
+export function heldRetention(agency: string | undefined, hit: boolean, readTs: number, config: RetentionConfig, holdIds: string[]): Retention {
+  return { ...retentionFor(agency, hit, readTs, config), class: 'hold', holdIds };
+}
+
 /**
  * Epoch ms of a read's `ts` (a number, or an ISO 8601 string), or `fallback` when it is absent
  * or unparseable (the service passes its receive time).
@@ -78,7 +84,7 @@ export function readTimeMs(ts: number | string | undefined, fallback: number): n
  * but is still a sighting of a hotlisted vehicle, so the service tags it with
  * `retentionFor(agency, true, ...)` and passes no alert ids.
  */
-export function buildRecord(read: PlateRead & { id: string }, alertIds: string[], retention: Retention): ReadRecord {
+export function buildRecord(read: PlateRead & { id: string }, alertIds: string[], retention: Retention, hit = false): ReadRecord {
   // The decoded read belongs to the service: it becomes the record in place (no copy per
   // read on the hot path of the service).
   const record = read as unknown as ReadRecord & { ts?: number | string };
@@ -87,7 +93,8 @@ export function buildRecord(read: PlateRead & { id: string }, alertIds: string[]
     if (Number.isNaN(ms)) delete record.ts;
     else record.ts = ms;
   }
-  record.hit = alertIds.length > 0 || retention.class === 'hit';
+  // A held read that hit (its alert a suppressed repeat) is class `hold`: `hit` says it hit.
+  record.hit = hit || alertIds.length > 0 || retention.class === 'hit';
   record.alertIds = alertIds;
   record.retention = retention;
   return record;

@@ -18,6 +18,7 @@ import { redactText, redactUrl } from './redact.js';
 import { RepeatLog } from './repeat-log.js';
 import { natsSecrets } from './url-credentials.js';
 import { LiveUpdates } from './live.js';
+import { followHolds, type HoldsWatch } from './holds-watch.js';
 import { auditLoad, loadGeneration, matcherOptions, type Generation } from './generation.js';
 import { LiveOverlays } from './overlay.js';
 import { ReloadRefusals, scheduleRefresh } from './hotlist-refresh.js';
@@ -68,6 +69,7 @@ class Service implements RunningService {
   private reloading?: Promise<boolean>;
   private audit?: AuditLog;
   private live?: LiveUpdates;
+  private holds?: HoldsWatch;
   private overlays!: LiveOverlays<Generation>;
   /** The overlay in force: a batch takes it when dispatched, so a new one applies between batches. */
   private overlay: Overlay = LiveOverlays.empty();
@@ -123,6 +125,8 @@ class Service implements RunningService {
         log.warn({ bucket: config.liveUpdates.bucket, error: (err as Error).message }, 'live hotlist updates unavailable (no JetStream?); files only');
       }
     }
+    this.holds = await followHolds(this.nc, config.holds, log.child({ stage: 'holds' }));
+    this.metrics.activeHolds(() => this.holds?.count ?? 0);
     this.refusals = new ReloadRefusals(config.hotlistRefusalsDegraded, this.audit, log.child({ stage: 'hotlist' }));
     this.overlays = new LiveOverlays<Generation>({
       live: this.live,
@@ -242,6 +246,7 @@ class Service implements RunningService {
     return {
       metrics: this.metrics, logger: this.logger, faults: this.faults, maxDeliver: this.config.jetstream.maxDeliver,
       finalize: this.finalizeDeps(),
+      holds: () => this.holds?.task,
       outcome: { publisher: this.publisher, metrics: this.metrics, logger: this.logger, faults: this.faults },
     };
   }
@@ -369,6 +374,7 @@ class Service implements RunningService {
     for (const t of this.refreshTimers) clearInterval(t);
     await this.reloading?.catch(() => false);
     await this.live?.stop();
+    await this.holds?.stop();
     await this.overlays?.close();
     await this.gen?.runner.close();
     if (this.nc && !this.nc.isClosed()) await this.nc.drain();

@@ -19,6 +19,8 @@ export interface Task {
   receivedAt: number;
   /** Live entries to match besides the snapshot (liveUpdates); their hits are numbered from `offset`. */
   overlay?: OverlayTask;
+  /** Plates under an active evidence hold (holds.ts): their reads' records are tagged `hold`. */
+  holds?: HoldsTask;
 }
 
 /** A task of messages: their payloads copied into one buffer (which a worker takes by transfer). */
@@ -41,6 +43,17 @@ export interface OverlayTask {
   version: number;
   snapshot: MatcherSnapshot;
   offset: number;
+}
+
+/**
+ * The plates under active evidence holds, compiled into a small exact-tier matcher (one entry
+ * per plate), carried by every task while any hold is active.
+ */
+export interface HoldsTask {
+  version: number;
+  snapshot: MatcherSnapshot;
+  /** Per entry of the snapshot: the holds on its plate, each with its window of read times. */
+  holds: ReadonlyArray<ReadonlyArray<{ holdId: string; from?: number; to?: number }>>;
 }
 
 /** How processTask works: bounds, retention, and the shape of its record outputs. */
@@ -68,6 +81,15 @@ export interface HitRead {
   index: number;
   read: PlateRead & { id: string; ts: number };
   hits: Hit[];
+  /** The active holds covering the read (its plate, its time): its record is tagged `hold`. */
+  holdIds?: string[];
+}
+
+/** A read that hit no entry but is under an evidence hold. */
+export interface HeldRead {
+  index: number;
+  read: PlateRead & { id: string; ts: number };
+  holdIds: string[];
 }
 
 export interface MessageOutcome {
@@ -79,6 +101,8 @@ export interface MessageOutcome {
   nonhit: NonhitGroup[];
   nonhitCount: number;
   hitReads: HitRead[];
+  /** Reads that hit nothing but are held: their records leave as class `hold`, not in `nonhit`. */
+  heldReads: HeldRead[];
   rejects: Reject[];
 }
 
@@ -99,6 +123,8 @@ export interface TaskResult {
   nonhit?: NonhitGroup[];
   /** Reads the core's fast path took (scanned and written without a JavaScript object). */
   fastReads?: number;
+  /** Reads whose record is tagged `hold` (hit or not). */
+  heldReads?: number;
 }
 
 /** A read as the processor holds it: `ts` in epoch ms (the receive time when it had none). */

@@ -164,6 +164,15 @@ export class ActiveHolds {
     return this.byPlate.size;
   }
 
+  /** The active plate holds, sorted by hold id (what the store publishes to the services). */
+  list(): Array<{ holdId: string; plate: string; from?: number; to?: number }> {
+    const out: Array<{ holdId: string; plate: string; from?: number; to?: number }> = [];
+    for (const [plate, holds] of this.byPlate) {
+      for (const h of holds) out.push({ holdId: h.holdId, plate, ...(h.from !== undefined ? { from: h.from } : {}), ...(h.to !== undefined ? { to: h.to } : {}) });
+    }
+    return out.sort((a, b) => (a.holdId < b.holdId ? -1 : a.holdId > b.holdId ? 1 : 0));
+  }
+
   /** The rows of a batch that an active hold covers, with the hold. */
   matching(rows: readonly ReadRow[]): Array<{ holdId: string; row: ReadRow }> {
     if (this.byPlate.size === 0) return [];

@@ -1,16 +1,18 @@
 /**
  * `openStore`: the records store as a library (docs/store.md). Every call that touches people's
- * data (search, holds, retention) applies the purpose rules and is audited with its actor:
- * until logins exist, the actor is the operating-system user (the CLI) or the one the caller
- * names. The database is the one `platesieve store` writes; its schema must be migrated
- * (`platesieve store migrate`, or `migrate()` here).
+ * data (search, holds, retention) applies the purpose rules and is audited with its actor: the
+ * logged-in user when the operations API calls it (one view per session, `store.as(...)`), the
+ * operating-system user when a person connects directly (the CLI with `--db`, audited as
+ * `access.direct` as well), or the one the caller names. The database is the one
+ * `platesieve store` writes; its schema must be migrated (`platesieve store migrate`, or
+ * `migrate()` here).
  */
 import { hostname, userInfo } from 'node:os';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { AuditLog } from '../audit/index.js';
 import { redactUrl } from '../service/redact.js';
-import type { AuditEvent } from '../audit/types.js';
+import type { AuditEvent, AuditSink, JsonValue } from '../audit/types.js';
 import { DEFAULT_OCR_CLASSES } from '../core/plate.js';
 import { PurposeRefusedError } from '../errors.js';
 import { checkPurpose, purposeError, type PurposeRefusal } from '../policy/purpose.js';
@@ -22,12 +24,25 @@ import { searchReads, type SearchQuery, type SearchResult } from './search.js';
 
 /** Options of {@link openStore}. */
 export interface OpenStoreOptions {
-  /** PostgreSQL URL (`postgres://user@host:5432/db`). */
-  url: string;
+  /** PostgreSQL URL (`postgres://user@host:5432/db`); or give `pool`. */
+  url?: string;
+  /** A pool of the caller's (the operations API shares its own); `close()` then leaves it open. */
+  pool?: pg.Pool;
   /** Who acts (audit `actor`); default the operating-system user as `user@host`. */
   actor?: string;
-  /** Audit log file every call is appended to; without it calls are refused (nothing unaudited). */
-  audit: string;
+  /** Roles of the actor, written to `details.roles` of every record (the audit report groups by them). */
+  roles?: readonly string[];
+  /**
+   * Where every call is audited: an audit log file (opened for each call, so several CLI
+   * processes take turns), or an open {@link AuditSink} (the PostgreSQL log, or a file log the
+   * caller holds open). An empty path refuses every audited call (nothing unaudited).
+   */
+  audit: string | AuditSink;
+  /**
+   * A person connecting to the database directly (not through the operations API): every
+   * audited call also writes an `access.direct` record naming the actor, just before its own.
+   */
+  direct?: boolean;
   /** Matching settings searches use (the service's `matching` section). */
   partialOcr?: boolean;
   stateMismatch?: StateMismatchPolicy;
@@ -35,6 +50,16 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** Clock (epoch ms), for tests. */
   now?: () => number;
+}
+
+/** Who a store view acts for: the operations API opens one view per request's session. */
+export interface StoreActor {
+  /** The audit actor: the logged-in user. */
+  actor: string;
+  /** Written to `details.roles` of every record. */
+  roles?: readonly string[];
+  /** More context for every record (session id, client address). */
+  details?: { [key: string]: JsonValue | undefined };
 }
 
 /** A search as an operator asks it: the query and why. */
@@ -57,12 +82,18 @@ export interface Store {
   search(req: SearchRequest): Promise<SearchResult>;
   holds: {
     add(req: HoldAddRequest): Promise<Hold>;
+    /** Audited as `hold.list` when the store has an audit target. */
     list(options?: { all?: boolean; case?: string }): Promise<Hold[]>;
     release(holdId: string, reason: string): Promise<Hold>;
   };
   retention: { run(options?: { dryRun?: boolean }): Promise<RetentionReport> };
   /** Brings the schema up to date. */
   migrate(): Promise<MigrateResult>;
+  /**
+   * The same store (pool, audit target, settings) acting for another user: every record it
+   * writes names that user and roles. Its `close()` does nothing; close the store itself.
+   */
+  as(who: StoreActor): Store;
   close(): Promise<void>;
 }
 
@@ -103,20 +134,46 @@ export async function prepareDatabase(pool: pg.Pool, ocrClasses: readonly string
 
 /** Opens the store for searches, holds and retention runs. */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 2, application_name: 'platesieve' });
-  // A dropped connection (idle, or checked out between queries): the next query reconnects,
-  // and without these listeners the 'error' event would end the process.
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
-  try {
-    await pool.query('SELECT 1');
-  } catch (err) {
-    await pool.end().catch(() => undefined);
-    throw new Error(`cannot connect to PostgreSQL at ${redactUrl(options.url)}: ${(err as Error).message}`, { cause: err });
+  let pool = options.pool;
+  const ownPool = pool === undefined;
+  if (pool === undefined) {
+    if (options.url === undefined) throw new TypeError('openStore: give options.url or options.pool');
+    pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 2, application_name: 'platesieve' });
+    // A dropped connection (idle, or checked out between queries): the next query reconnects,
+    // and without these listeners the 'error' event would end the process.
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
+    try {
+      await pool.query('SELECT 1');
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw new Error(`cannot connect to PostgreSQL at ${redactUrl(options.url)}: ${(err as Error).message}`, { cause: err });
+    }
   }
-  const actor = options.actor ?? osActor();
-  const now = options.now ?? Date.now;
-  const audited = async <T>(act: (log: AuditLog) => Promise<T>): Promise<T> => {
+  const ctx: StoreContext = { pool, options, now: options.now ?? Date.now, ocrClasses: undefined };
+  const store = storeFor(ctx, { actor: options.actor ?? osActor(), roles: options.roles });
+  return { ...store, close: () => (ownPool ? pool.end() : Promise.resolve()) };
+}
+
+interface StoreContext {
+  pool: pg.Pool;
+  options: OpenStoreOptions;
+  now: () => number;
+  ocrClasses: string[] | undefined;
+}
+
+type Event = Omit<AuditEvent, 'action'> & { action: AuditEvent['action'] };
+
+/** The store acting for `who`: every audited call names them (and their roles). */
+function storeFor(ctx: StoreContext, who: StoreActor): Store {
+  const { pool, options, now } = ctx;
+  const actor = who.actor;
+  const stamp = (e: Event): AuditEvent => {
+    const details = { ...e.details, ...who.details, ...(who.roles !== undefined ? { roles: [...who.roles] } : {}) };
+    return { ...e, actor, ...(Object.keys(details).length > 0 ? { details } : {}) };
+  };
+  const withSink = async <T>(act: (sink: AuditSink) => Promise<T>): Promise<T> => {
+    if (typeof options.audit !== 'string') return act(options.audit);
     const log = await AuditLog.open(options.audit, { actor });
     try {
       return await act(log);
@@ -124,11 +181,21 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       await log.close();
     }
   };
-  const refuse = async (event: Omit<AuditEvent, 'action'> & { action: AuditEvent['action'] }, refusal: PurposeRefusal | PurposeRefusedError): Promise<never> => {
+  // A direct connection is recorded as such just before the action's own record, in the same chain.
+  const direct = (sink: AuditSink, e: Event): Promise<unknown> =>
+    options.direct === true ? sink.append(stamp({ action: 'access.direct', details: { via: 'database', for: e.action } })) : Promise.resolve();
+  const append = (e: Event): Promise<unknown> => withSink(async (sink) => {
+    await direct(sink, e);
+    return sink.append(stamp(e));
+  });
+  const refuse = async (event: Event, refusal: PurposeRefusal | PurposeRefusedError): Promise<never> => {
     const r: PurposeRefusal = refusal instanceof PurposeRefusedError
       ? { ok: false, category: refusal.category as PurposeRefusal['category'], code: refusal.refusal as PurposeRefusal['code'], reason: refusal.reason, citation: refusal.citation }
       : refusal;
-    await audited((log) => log.refused(event, r));
+    await withSink(async (sink) => {
+      await direct(sink, event);
+      await sink.refused(stamp(event), r);
+    });
     throw refusal instanceof PurposeRefusedError ? refusal : purposeError(refusal);
   };
   const ready = async (): Promise<void> => {
@@ -140,13 +207,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       client.release();
     }
   };
-  let ocrClasses: string[] | undefined;
   const classes = async (): Promise<string[]> => {
-    if (ocrClasses !== undefined) return ocrClasses;
+    if (ctx.ocrClasses !== undefined) return ctx.ocrClasses;
     const { rows } = await pool.query<{ value: string[] }>(`SELECT value FROM ${SCHEMA}.store_meta WHERE key = 'ocrClasses'`);
-    ocrClasses = rows[0]?.value ?? [...DEFAULT_OCR_CLASSES];
-    return ocrClasses;
+    ctx.ocrClasses = rows[0]?.value ?? [...DEFAULT_OCR_CLASSES];
+    return ctx.ocrClasses;
   };
+  const hasAudit = typeof options.audit !== 'string' || options.audit !== '';
 
   return {
     actor,
@@ -160,7 +227,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       }
       await ready();
       const result = await searchReads(pool, req, { ocrClasses: await classes(), partialOcr: options.partialOcr ?? false, stateMismatch: options.stateMismatch ?? 'reject' }, { now: now(), onProgress: req.onProgress });
-      await audited((log) => log.append({ ...event, subject: { ...subject, count: result.hits.length } }));
+      await append({ ...event, subject: { ...subject, count: result.hits.length } });
       return result;
     },
     holds: {
@@ -171,18 +238,20 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         if (!check.ok) return refuse(event, check);
         await ready();
         const hold = await addHold(pool, req, actor, now());
-        await audited((log) => log.append({ ...event, subject: { ...subject, holdId: hold.holdId, count: hold.records } }));
+        await append({ ...event, subject: { ...subject, holdId: hold.holdId, count: hold.records } });
         return hold;
       },
       async list(opts) {
         await ready();
-        return listHolds(pool, opts);
+        const holds = await listHolds(pool, opts);
+        if (hasAudit) await append({ action: 'hold.list', case: opts?.case, subject: { count: holds.length }, details: { all: opts?.all === true } });
+        return holds;
       },
       async release(holdId, reason) {
         if (reason.trim() === '') throw new Error('a reason is required to release a hold');
         await ready();
         const hold = await releaseHold(pool, holdId, reason, actor);
-        await audited((log) => log.append({ action: 'hold.release', purpose: hold.purpose, case: hold.case, reason, subject: { holdId, count: hold.records, ...(hold.plate !== undefined ? { plate: hold.plate } : {}) } }));
+        await append({ action: 'hold.release', purpose: hold.purpose, case: hold.case, reason, subject: { holdId, count: hold.records, ...(hold.plate !== undefined ? { plate: hold.plate } : {}) } });
         return hold;
       },
     },
@@ -191,7 +260,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         await ready();
         const report = await runRetention(pool, { dryRun: opts.dryRun, now: now(), actor });
         if (report.skipped === true) throw new Error('another retention run is in progress; nothing was done');
-        await audited((log) => log.append({ action: 'retention.delete', subject: { count: report.totalRows }, details: { dryRun: report.dryRun, beforeDay: report.beforeDay, deleted: report.deleted.map((d) => ({ ...d })), evidenceCopied: report.evidenceCopied } }));
+        await append({ action: 'retention.delete', subject: { count: report.totalRows }, details: { dryRun: report.dryRun, beforeDay: report.beforeDay, deleted: report.deleted.map((d) => ({ ...d })), evidenceCopied: report.evidenceCopied } });
         return report;
       },
     },
@@ -203,6 +272,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
         client.release();
       }
     },
-    close: () => pool.end(),
+    as: (next) => storeFor(ctx, next),
+    close: () => Promise.resolve(),
   };
 }

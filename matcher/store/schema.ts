@@ -17,6 +17,8 @@
  * - `evidence` keeps copies of held records with no expiry, outside the partitions.
  */
 import type { PoolClient } from 'pg';
+import { v3People } from './migrations/v3-people.js';
+import { v4Audit } from './migrations/v4-audit.js';
 
 /** One schema version. `sql` runs in one transaction. */
 export interface Migration {
@@ -192,6 +194,8 @@ CREATE INDEX historical_hits_unpublished ON ${S}.historical_hits (claimed_at) WH
 CREATE INDEX historical_hits_read_ts ON ${S}.historical_hits USING brin (read_ts);
 `,
   },
+  v3People,
+  v4Audit,
 ];
 
 /** The newest schema version this code knows. */
@@ -216,14 +220,17 @@ export async function migrate(client: PoolClient): Promise<MigrateResult> {
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${S}`);
     await client.query(`CREATE TABLE IF NOT EXISTS ${S}.migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${S}.migrations`);
-    const from = rows[0]?.v ?? 0;
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${S}.migrations`);
+    const done = new Set(rows.map((r) => r.version));
+    const from = Math.max(0, ...done);
     if (from > SCHEMA_VERSION) {
       throw new Error(`the database schema is version ${from}, newer than this platesieve (${SCHEMA_VERSION}): upgrade platesieve`);
     }
     const applied: MigrateResult['applied'] = [];
+    // Every version not applied yet, not only those above the highest: a database migrated by a
+    // development build that lacked a version in between still gets it.
     for (const m of MIGRATIONS) {
-      if (m.version <= from) continue;
+      if (done.has(m.version)) continue;
       await client.query('BEGIN');
       try {
         await client.query(m.sql);

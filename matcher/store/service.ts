@@ -17,6 +17,7 @@ import { startOpsServer, type HealthReport, type OpsServer } from '../service/ht
 import { ensureOutputStreams } from '../service/streams.js';
 import { unpackr } from '../service/msgpack.js';
 import { ActiveHolds } from './holds.js';
+import { HoldMirror } from './hold-mirror.js';
 import { StoreMetrics } from './metrics.js';
 import { checkAndRecordPolicies, configuredPolicies, minimumsOf } from './policies.js';
 import { runRetention, type RetentionReport } from './retention.js';
@@ -99,6 +100,10 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
   const streams = await ensureOutputStreams(nc, config, log);
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
+  // The active plate holds, mirrored to the services so they tag held reads `hold` (hold-mirror.ts).
+  const mirror = config.holds.bucket !== null ? await HoldMirror.open(nc, config.holds.bucket, log) : undefined;
+  const mirrorHolds = (): Promise<unknown> => mirror?.publish(holds.list(), now()).catch((err: unknown) => log.warn({ err }, 'active holds not published; retried at the next refresh')) ?? Promise.resolve();
+  await mirrorHolds();
   const prefix = config.subjects.prefix;
   const iters: ConsumerMessages[] = [];
   for (const s of streams) {
@@ -115,7 +120,12 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
 
   let pending: Item[] = [];
   let pendingRows = 0;
-  let flushing: Promise<void> = Promise.resolve();
+  // Batches being written, at most `store.writers` at once, each a transaction on its own
+  // connection: the next batch is parsed while one commits, and with several writers
+  // PostgreSQL works on several at once (docs/store.md "Speed").
+  const writers = Math.max(1, Math.min(config.store.writers, config.store.poolSize));
+  const inFlight = new Set<Promise<void>>();
+  let slotFreed: Array<() => void> = [];
   let timer: NodeJS.Timeout | undefined;
   let stopping = false;
   let lastCommitAt = now();
@@ -159,18 +169,31 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
     else if (timer === undefined) schedule(config.store.batchWaitMs);
   };
 
-  const flushNow = (): Promise<void> => {
+  /**
+   * Hands the pending rows to a writer once one is free; resolves when they are handed over,
+   * not written (each batch acks its own messages after its commit). Waiting for a free writer
+   * is the backpressure: at most `writers` batches and the one filling are held.
+   */
+  const flushNow = async (): Promise<void> => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    flushing = flushing.then(flush);
-    return flushing;
+    while (inFlight.size >= writers) await new Promise<void>((r) => slotFreed.push(r));
+    if (pending.length === 0) return;
+    const p: Promise<void> = flush().finally(() => {
+      inFlight.delete(p);
+      // Every waiter looks again: one may find nothing pending and leave the slot to another.
+      const waiting = slotFreed;
+      slotFreed = [];
+      for (const wake of waiting) wake();
+    });
+    inFlight.add(p);
   };
 
   const schedule = (ms: number): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      flushing = flushing.then(flush);
+      void flushNow();
     }, ms);
   };
 
@@ -267,7 +290,7 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
         () => undefined,
       );
     }
-    holds.refresh(pool).catch(() => undefined);
+    holds.refresh(pool).then(mirrorHolds, () => undefined);
   }, 2_000);
 
   const retention = async (dryRun = false): Promise<RetentionReport | undefined> => {
@@ -328,10 +351,8 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
       clearInterval(lagTimer);
       if (retentionTimer !== undefined) clearInterval(retentionTimer);
       for (const it of iters) it.stop();
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      flushing = flushing.then(flush);
-      await flushing;
+      await flushNow();
+      await Promise.all(inFlight);
       await nc.drain().catch(() => undefined);
       await ops?.close();
       await pool.end();

@@ -23,6 +23,8 @@ const SERVICE_CONFIG = {
   mode: 'jetstream',
   jetstream: { createStreams: false },
   liveUpdates: { bucket: 'alpr-hotlist', required: true },
+  // Followed under the service's read-only permissions on the bucket.
+  holds: { bucket: 'alpr-holds', required: true },
   suppression: { windowMs: 0 },
 };
 const enc = new TextEncoder();
@@ -54,6 +56,7 @@ describe('NATS accounts and permissions of docs/examples/nats-accounts.conf', ()
     const config = loadServiceConfig(undefined, { hotlists: ['unused.csv'], mode: 'jetstream' }, {});
     await ensureStreams(admin, config, pino({ level: 'silent' }));
     await admin.jetstream().views.kv('alpr-hotlist', { history: 10 });
+    await admin.jetstream().views.kv('alpr-holds', { history: 1 });
     svc = await startServiceProcess({ natsUrl: server.url, config: SERVICE_CONFIG, env: { PLATESIEVE_NATS_PASS: PASSWORDS.PLATESIEVE_PASS } });
   }, 120_000);
   afterAll(async () => {

@@ -1,0 +1,36 @@
+/**
+ * Which roles may call which endpoint: the table docs/ops.md shows and the tests walk. The
+ * routes declare the same lists (their `config.roles`); a test checks the two agree.
+ */
+import type { Role } from '../people/index.js';
+import { AUDIT_ROLES } from './routes/audit.js';
+import { HOLD_RELEASE_ROLES, HOLD_ROLES } from './routes/holds.js';
+import { HOTLIST_ROLES } from './routes/hotlist.js';
+import { SEARCH_ROLES } from './routes/search.js';
+import { USER_ROLES } from './routes/users.js';
+
+/** `METHOD /path` to the roles allowed (`any`: every logged-in user; `public`: no session). */
+export const ENDPOINT_ROLES: Readonly<Record<string, readonly Role[] | 'any' | 'public'>> = {
+  'POST /api/login': 'public',
+  'POST /api/logout': 'any',
+  'GET /api/me': 'any',
+  'POST /api/search': SEARCH_ROLES,
+  'GET /api/holds': HOLD_ROLES,
+  'POST /api/holds': HOLD_ROLES,
+  'POST /api/holds/:id/release': HOLD_RELEASE_ROLES,
+  'POST /api/hotlist/entries': HOTLIST_ROLES,
+  'POST /api/hotlist/entries/:id/cancel': HOTLIST_ROLES,
+  'DELETE /api/hotlist/entries/:id': HOTLIST_ROLES,
+  'GET /api/users': USER_ROLES,
+  'POST /api/users': USER_ROLES,
+  'POST /api/users/:username/disable': USER_ROLES,
+  'POST /api/users/:username/enable': USER_ROLES,
+  'POST /api/users/:username/reset': USER_ROLES,
+  'PUT /api/users/:username/roles': USER_ROLES,
+  'GET /api/audit': AUDIT_ROLES,
+  'GET /api/audit/report': AUDIT_ROLES,
+  'POST /api/audit/verify': AUDIT_ROLES,
+  'GET /healthz': 'public',
+  'GET /metrics': 'public',
+  'GET /openapi.json': 'public',
+};

@@ -1,0 +1,80 @@
+/**
+ * POST /api/search: the store's retrospective search (docs/store.md) for analysts and
+ * supervisors, with the logged-in user as the audit actor. Purpose rules as in the library:
+ * forbidden purposes refused and audited, investigative purposes need a case, a window
+ * reaching back more than a year needs a reason.
+ */
+import type { FastifyInstance } from 'fastify';
+import { MATCH_TIERS, type MatchTier } from '../../types.js';
+import { actorOf } from '../auth.js';
+import type { OpsContext } from '../context.js';
+import { authErrors, freeObject, timeInput } from '../schemas.js';
+import { timeOf } from '../time.js';
+
+/** Who may search. */
+export const SEARCH_ROLES = ['analyst', 'supervisor'] as const;
+
+interface SearchBody {
+  plate?: string;
+  pattern?: string;
+  tiers?: MatchTier[];
+  maxDistance?: number;
+  state?: string;
+  cameraId?: string;
+  from: number | string;
+  to: number | string;
+  limit?: number;
+  purpose: string;
+  case?: string;
+  reason?: string;
+}
+
+const hitSchema = {
+  type: 'object',
+  required: ['id', 'match', 'score', 'distance', 'matchedPlate', 'ts', 'record'],
+  properties: {
+    id: { type: 'string' },
+    match: { type: 'string' },
+    score: { type: 'number' },
+    distance: { type: 'integer' },
+    matchedPlate: { type: 'string' },
+    ts: { type: 'number' },
+    record: { ...freeObject, description: 'the stored record (docs/contracts.md)' },
+  },
+} as const;
+
+export function searchRoutes(app: FastifyInstance, ctx: OpsContext): void {
+  app.post<{ Body: SearchBody }>('/api/search', {
+    config: { roles: SEARCH_ROLES },
+    schema: {
+      tags: ['search'],
+      summary: 'stored reads the matcher would have matched against an entry with this plate or pattern (audited)',
+      body: {
+        type: 'object',
+        required: ['from', 'to', 'purpose'],
+        additionalProperties: false,
+        properties: {
+          plate: { type: 'string', minLength: 1, maxLength: 32 },
+          pattern: { type: 'string', minLength: 1, maxLength: 64 },
+          tiers: { type: 'array', items: { type: 'string', enum: [...MATCH_TIERS] }, minItems: 1 },
+          maxDistance: { type: 'integer', minimum: 0, maximum: 2 },
+          state: { type: 'string', minLength: 1, maxLength: 8 },
+          cameraId: { type: 'string', minLength: 1 },
+          from: timeInput,
+          to: timeInput,
+          limit: { type: 'integer', minimum: 1, maximum: 10_000_000 },
+          purpose: { type: 'string', minLength: 1, description: 'purpose code (docs/audit.md)' },
+          case: { type: 'string', minLength: 1 },
+          reason: { type: 'string', minLength: 1, description: 'required when the window reaches reads older than one year' },
+        },
+      },
+      response: {
+        200: { type: 'object', required: ['hits', 'scanned', 'truncated', 'ms'], properties: { hits: { type: 'array', items: hitSchema }, scanned: { type: 'integer' }, truncated: { type: 'boolean' }, ms: { type: 'number' } } },
+        ...authErrors,
+      },
+    },
+  }, async (request) => {
+    const b = request.body;
+    return ctx.store.as(actorOf(request)).search({ ...b, from: timeOf('from', b.from), to: timeOf('to', b.to) });
+  });
+}
