@@ -118,6 +118,11 @@ const serviceSchema = obj({
   pool: poolSchema.prefault({}),
   suppression: obj({ windowMs: int(0).default(300_000) }).prefault({}),
   /**
+   * A hit on an entry of another agency (its `ori`) is also published on that agency's alert
+   * subject, with the header `Platesieve-Shared-From` (docs/wire-format.md "Alerts out").
+   */
+  shareWithEntryOwner: z.boolean({ error: 'must be true or false' }).default(false),
+  /**
    * `coalesce`: in core mode, the non-hit records of a batch go out together (one array
    * message per retention policy) rather than one message per input message. JetStream
    * mode always publishes per input message (redelivery dedupe needs it).

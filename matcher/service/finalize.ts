@@ -48,7 +48,16 @@ export interface FinalizeDeps {
   suppressor: AlertSuppressor;
   retention: RetentionConfig;
   maxOutputBytes: number;
+  /**
+   * Publish a hit on another agency's entry on that agency's alert subject too, and tell
+   * `onShared` (the service logs it). Default off here; the service's `shareWithEntryOwner`.
+   */
+  shareWithEntryOwner?: boolean;
+  onShared?: (alert: { alertId?: string; entryId?: string; list: string }, from: string, to: string) => void;
 }
+
+/** The header a shared copy of an alert carries: the agency whose camera read the plate. */
+export const SHARED_FROM_HEADER = 'Platesieve-Shared-From';
 
 /** An alert output of a finalized batch and its suppression decision, to settle once its store is known. */
 export interface PendingAlert {
@@ -203,7 +212,20 @@ export function finalizeBatch(
         }
         alert.sightings = offer.sightings;
         into.alerts.push({ output: outputs.length, offer, tier: alert.match, list: alert.list });
-        outputs.push({ subject: deps.subjects.alerts(alert.agency), data: encodeJson(alert), id: alert.alertId, input: i });
+        const subject = deps.subjects.alerts(alert.agency);
+        const data = encodeJson(alert);
+        outputs.push({ subject, data, id: alert.alertId, input: i });
+        if (deps.shareWithEntryOwner === true && typeof entry.ori === 'string' && entry.ori !== '') {
+          // The entry's owner learns of the sighting on its own subject: the same alert (same
+          // id, so a consumer of both subjects stores it once), marked as a shared copy.
+          const owner = deps.subjects.alerts(entry.ori);
+          if (owner !== subject) {
+            const from = alert.agency ?? '';
+            outputs.push({ subject: owner, data, id: `${alert.alertId}.shared`, input: i, headers: { [SHARED_FROM_HEADER]: from } });
+            m.alertShared();
+            deps.onShared?.(alert, from, entry.ori);
+          }
+        }
         emitted.push(alert.alertId);
         alerted = true;
       }

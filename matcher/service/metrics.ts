@@ -61,6 +61,7 @@ export class ServiceMetrics {
   private readonly fastReadsTotal: Counter;
   private readonly invalidTotal: Counter<'code'>;
   private readonly alertsTotal: Counter<'tier' | 'list'>;
+  private readonly alertsSharedTotal: Counter;
   private readonly suppressedTotal: Counter;
   private readonly deadLettersTotal: Counter<'reason'>;
   private readonly batchesFailedTotal: Counter<'stage'>;
@@ -93,6 +94,11 @@ export class ServiceMetrics {
       name: 'platesieve_invalid_reads_total',
       help: 'Reads rejected as malformed, by reason code.',
       labelNames: ['code'],
+      registers,
+    });
+    this.alertsSharedTotal = new Counter({
+      name: 'platesieve_alerts_shared_total',
+      help: 'Alerts also published on the alert subject of the agency that owns the entry (shareWithEntryOwner).',
       registers,
     });
     this.alertsTotal = new Counter({
@@ -233,6 +239,11 @@ export class ServiceMetrics {
   }
 
   /** An alert published (stored, in JetStream mode). */
+  /** An alert also published to the entry's owner. */
+  alertShared(): void {
+    this.alertsSharedTotal.inc();
+  }
+
   alert(tier: AlertTier, list: string): void {
     this.child(this.alertsTotal, 'a', { tier, list }).inc();
   }

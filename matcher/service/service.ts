@@ -252,7 +252,9 @@ class Service implements RunningService {
   }
 
   private finalizeDeps(): FinalizeDeps {
-    return { subjects: this.subjects, metrics: this.metrics, suppressor: this.suppressor, retention: this.config.retention, maxOutputBytes: this.maxOutputBytes };
+    const c = this.config;
+    const onShared: FinalizeDeps['onShared'] = (a, from, to) => this.logger.info({ alertId: a.alertId, entryId: a.entryId, list: a.list, from, to }, 'alert shared with the agency that owns the entry');
+    return { subjects: this.subjects, metrics: this.metrics, suppressor: this.suppressor, retention: c.retention, maxOutputBytes: this.maxOutputBytes, shareWithEntryOwner: c.shareWithEntryOwner, onShared };
   }
 
   private retire(gen: Generation): void {

@@ -10,6 +10,7 @@ export class StoreMetrics {
   readonly duplicates: Counter;
   readonly held: Counter;
   readonly badMessages: Counter<'stream'>;
+  readonly sharedCopies: Counter;
   readonly failedBatches: Counter;
   readonly commitSeconds: Histogram;
   readonly batchRows: Histogram;
@@ -23,6 +24,7 @@ export class StoreMetrics {
     this.duplicates = new Counter({ name: 'platesieve_store_duplicates_total', help: 'Rows already stored (redeliveries), skipped', registers });
     this.held = new Counter({ name: 'platesieve_store_evidence_copies_total', help: 'Records copied into evidence at ingest for an active hold', registers });
     this.badMessages = new Counter({ name: 'platesieve_store_bad_messages_total', help: 'Messages that could not be stored (terminated, logged)', labelNames: ['stream'], registers });
+    this.sharedCopies = new Counter({ name: 'platesieve_store_shared_alert_copies_total', help: 'Shared copies of alerts (Platesieve-Shared-From) acknowledged without storing: the original is stored', registers });
     this.failedBatches = new Counter({ name: 'platesieve_store_failed_batches_total', help: 'Batches whose transaction failed (messages redelivered)', registers });
     this.commitSeconds = new Histogram({
       name: 'platesieve_store_batch_commit_seconds', help: 'Seconds from a batch write starting to its commit', registers,

@@ -18,6 +18,7 @@ import { ensureOutputStreams } from '../service/streams.js';
 import { unpackr } from '../service/msgpack.js';
 import { ActiveHolds } from './holds.js';
 import { HoldMirror } from './hold-mirror.js';
+import { SHARED_FROM_HEADER } from '../service/finalize.js';
 import { StoreMetrics } from './metrics.js';
 import { checkAndRecordPolicies, configuredPolicies, minimumsOf } from './policies.js';
 import { runRetention, type RetentionReport } from './retention.js';
@@ -140,6 +141,10 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
         const data = m.data;
         const agency = deadLetterAgency(data, (b) => unpackr.unpack(b));
         item.deadletters.push(deadLetterRow({ id: `dl-${m.info.streamSequence}`, receivedAt: Math.floor(Number(m.info.timestampNanos) / 1e6), code: m.headers?.get('Platesieve-Code') || undefined, reason: m.headers?.get('Platesieve-Reason') || undefined, data }, agency, config.retention, minimums));
+      } else if (m.headers?.has(SHARED_FROM_HEADER) === true) {
+        // A copy of an alert published for the entry's owner: the original (same alertId) is
+        // stored from its own subject; this one is acknowledged with the batch, storing nothing.
+        metrics.sharedCopies.inc();
       } else {
         const value = JSON.parse(m.string()) as unknown;
         const items = Array.isArray(value) ? value : [value];
