@@ -227,3 +227,27 @@ export async function brute(pool: pg.Pool, f: Form, q: string, from: number, to:
   return { ms: nowMs() - t, hits, scanned };
 }
 
+/** What the search and historical phases ask, drawn from the population before it is let go. */
+export interface QuerySets {
+  plates: string[];
+  patterns: string[];
+  historicalPlates: string[];
+  absentPlates: number;
+}
+
+/**
+ * The queries of the later phases. The population (2M vehicles at 10M reads) is dropped after
+ * this: every search builds a one-entry matcher (a WebAssembly instance), and about every
+ * twelfth one makes V8 collect the whole heap, which with the population in it took about
+ * 100 ms and was the p95 of exact and ocr searches (25-30 ms without it).
+ */
+export function querySets(pop: Population, o: { seed: number; queries: number; historicalPlates: number }): QuerySets {
+  const known = new Set(pop.plates);
+  const absent = ['QX9Z7Q1', 'ZZ0Q0Q9', '9QXZ7W1', 'XQ1Z9Q7', 'W9QZ0XQ'].filter((p) => !known.has(p));
+  return {
+    plates: queryPlates(o.seed, pop, o.queries + 1),
+    patterns: queryPatterns(o.seed, pop, 3 * (o.queries + 1)),
+    historicalPlates: [...queryPlates(o.seed + 9, pop, o.historicalPlates), ...absent],
+    absentPlates: absent.length,
+  };
+}

@@ -10,7 +10,8 @@
  * - sizes: bytes per row of the table and each index (docs/scaling.md).
  *
  *   npm run build && npm run bench:store [-- --rows 10000000 --days 30 --keep --skip-load --db NAME
- *     --profile --no-search --store-records 1000000 --forms exact,ocr --steady-state --historical]
+ *     --profile --no-search --store-records 1000000 --store-writers 2 --forms exact,ocr --steady-state --historical
+ *     --historical-plates 20 --historical-reps 3]
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import pino from 'pino';
 import { connect, headers, AckPolicy } from 'nats';
-import { DEFAULT_OCR_CLASSES, ocrClassMap } from '../matcher/index.js';
+import { DEFAULT_OCR_CLASSES, ocrClassMap, type MatchTier } from '../matcher/index.js';
 import { prepareDatabase } from '../matcher/store/open.js';
 import { readRow } from '../matcher/store/rows.js';
 import { StoreWriter } from '../matcher/store/writer.js';
@@ -30,7 +31,8 @@ import { startStore } from '../matcher/store/service.js';
 import { ensureOutputStreams } from '../matcher/service/streams.js';
 import { loadServiceConfig } from '../matcher/service/config.js';
 import { startEmbeddedNats } from '../matcher/service/embedded-nats.js';
-import { brute, DAY_MS, feed, makePopulation, naiveSql, pct, queryPatterns, queryPlates, type Form, type Population } from './store-data.js';
+import { admin, postgresCpu, procCpuS, sizes } from './store-db.js';
+import { brute, DAY_MS, feed, makePopulation, naiveSql, pct, querySets, type Form, type Population, type QuerySets } from './store-data.js';
 import { human, intArg, machineInfo, median, nowMs, parseArgs, table, writeResults } from './util.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -39,6 +41,7 @@ const DAYS = intArg(args, 'days', 30);
 const [BATCH, QUERIES, NAIVE, BRUTE] = [intArg(args, 'batch', 20_000), intArg(args, 'queries', 50), intArg(args, 'naive-queries', 3), intArg(args, 'brute-queries', 1)];
 const STORE_RECORDS = args.get('store-records') === '0' ? 0 : intArg(args, 'store-records', 1_000_000);
 const FORM_SECONDS = intArg(args, 'form-seconds', 90);
+const WRITERS = intArg(args, 'store-writers', 1);
 const SEED = intArg(args, 'seed', 7);
 const ADMIN = args.get('pg') ?? process.env.PLATESIEVE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const S = 'platesieve';
@@ -47,16 +50,6 @@ const settings = { ocrClasses: [...DEFAULT_OCR_CLASSES], partialOcr: false, stat
 const log = (s: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 const loadavg = (): number[] => execSync('cat /proc/loadavg').toString().split(' ').slice(0, 3).map(Number);
 const dbUrl = (db: string): string => Object.assign(new URL(ADMIN), { pathname: `/${db}` }).toString();
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 /** Load through StoreWriter: generation (readRow, the store's JS work) and COPY timed apart. */
 async function load(pool: pg.Pool, pop: Population, now: number): Promise<Record<string, unknown>> {
@@ -93,24 +86,6 @@ async function load(pool: pg.Pool, pop: Population, now: number): Promise<Record
     rows: done, batch: BATCH, wallS: (a - t0) / 1000, generateS: genMs / 1000, writeS: writeMs / 1000,
     writerRowsPerSec: Math.round(done / (writeMs / 1000)), generateRowsPerSec: Math.round(done / (genMs / 1000)),
     byMillion: samples, analyzeS: analyzeMs / 1000,
-  };
-}
-
-/** Heap+TOAST and each index, summed over the partitions. */
-async function sizes(pool: pg.Pool): Promise<Record<string, unknown>> {
-  const q = async (sql: string): Promise<number> => Number((await pool.query<{ v: string }>(sql)).rows[0].v);
-  const rows = await q(`SELECT count(*) AS v FROM ${S}.reads`);
-  const part = (rel: string, fn = 'pg_relation_size'): Promise<number> => q(`SELECT coalesce(sum(${fn}(relid)), 0) AS v FROM pg_partition_tree('${S}.${rel}')`);
-  const heap = await part('reads', 'pg_table_size');
-  const indexes: Record<string, number> = {};
-  for (const ix of ['reads_pkey', 'reads_plate_key', 'reads_plate_trgm', 'reads_cand_keys', 'reads_ts']) indexes[ix] = await part(ix);
-  const total = heap + Object.values(indexes).reduce((x, y) => x + y, 0);
-  const partitions = await q(`SELECT count(*) AS v FROM pg_partition_tree('${S}.reads') WHERE isleaf`);
-  const json = await q(`SELECT avg(pg_column_size(record)) AS v FROM ${S}.reads TABLESAMPLE SYSTEM (0.2)`);
-  const per = (b: number): number => Math.round(b / rows);
-  return {
-    rows, partitions, totalBytes: total, bytesPerRow: per(total), heapBytesPerRow: per(heap), recordJsonBytes: Math.round(json),
-    indexBytesPerRow: Object.fromEntries(Object.entries(indexes).map(([k, v]) => [k, per(v)])), indexBytes: indexes, heapBytes: heap,
   };
 }
 
@@ -181,7 +156,7 @@ async function throughStore(url: string, pop: Population, single: boolean): Prom
   const dir = mkdtempSync(path.join(tmpdir(), 'platesieve-storebench-'));
   try {
     const file = path.join(dir, 'store.json');
-    writeFileSync(file, JSON.stringify({ subjects: { prefix: 'bench' }, jetstream: { outStream: 'BENCH_OUT' }, metrics: null, liveUpdates: { bucket: null }, store: { retentionEveryMinutes: 0 } }));
+    writeFileSync(file, JSON.stringify({ subjects: { prefix: 'bench' }, jetstream: { outStream: 'BENCH_OUT' }, metrics: null, liveUpdates: { bucket: null }, store: { retentionEveryMinutes: 0, writers: WRITERS, historicalDays: 0 } }));
     const config = loadServiceConfig(file, { nats: [nats.url] }, {}, { requireHotlists: false });
     const logger = pino({ level: process.env.BENCH_LOG ?? 'warn' }, pino.destination(2));
     const nc = await connect({ servers: nats.url });
@@ -222,7 +197,7 @@ async function throughStore(url: string, pop: Population, single: boolean): Prom
       await jsm.consumers.add(stream, { durable_name: 'raw', ack_policy: AckPolicy.Explicit, max_ack_pending: 20_000 });
       const total = (await jsm.streams.info(stream)).state.messages;
       if (total === 0) return;
-      const it = await (await js.consumers.get(stream, 'raw')).consume({ max_messages: 4000 });
+      const it = await (await js.consumers.get(stream, 'raw')).consume({ max_messages: 256 }); // the store's pull size: a larger pull of 200 kB arrays stalled here for a 30 s pull expiry
       let got = 0;
       for await (const m of it) {
         m.ack();
@@ -234,6 +209,8 @@ async function throughStore(url: string, pop: Population, single: boolean): Prom
     log(`raw consumer: ${seen} messages (${human(n)} records) in ${rawS.toFixed(2)} s`);
 
     const cpu0 = process.cpuUsage();
+    const pgCpu0 = await postgresCpu(url);
+    const natsCpu0 = procCpuS(nats.pid);
     const ts = nowMs();
     const store = await startStore(config, logger, { dbUrl: url });
     let rows = 0;
@@ -244,6 +221,10 @@ async function throughStore(url: string, pop: Population, single: boolean): Prom
     }
     const storeS = (nowMs() - ts) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const pgCpu = await postgresCpu(url);
+    const natsCpuS = procCpuS(nats.pid) - natsCpu0;
+    // Backends that were there at both ends; the store's own connections are counted from zero (they started with it).
+    const pgCpuS = [...pgCpu].reduce((sum, [pid, v]) => sum + v - (pgCpu0.get(pid) ?? 0), 0);
     const commits = await store.metrics.commitSeconds.get();
     const batches = commits.values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
     await store.stop();
@@ -251,8 +232,11 @@ async function throughStore(url: string, pop: Population, single: boolean): Prom
     const r = {
       form: single ? 'one record a message' : 'arrays of 512 records (core-mode coalesced)', records: n, messages: msgs, rowsCommitted: rows,
       publishS, rawConsumerS: rawS, rawRecordsPerSec: Math.round(n / rawS), storeS, storeRecordsPerSec: Math.round(rows / storeS), batches,
-      storeProcessCpuS: (cpu.user + cpu.system) / 1e6, loadavg: loadavg(),
+      storeProcessCpuS: (cpu.user + cpu.system) / 1e6, loadavg: loadavg(), writers: WRITERS,
+      // CPU seconds per 100k records where they were spent: what bounds records/s on this many cores.
+      cpuPer100k: { node: (cpu.user + cpu.system) / 1e6 / rows * 1e5, postgres: pgCpuS / rows * 1e5, natsServer: natsCpuS / rows * 1e5 },
     };
+    log(`CPU per 100k records: node ${r.cpuPer100k.node.toFixed(2)} s, postgres ${r.cpuPer100k.postgres.toFixed(2)} s, nats-server ${r.cpuPer100k.natsServer.toFixed(2)} s (writers ${WRITERS})`);
     log(`through store: ${human(rows)} rows in ${storeS.toFixed(1)} s = ${human(r.storeRecordsPerSec)} records/s (raw consumer ${human(r.rawRecordsPerSec)}/s)`);
     return r;
   } finally {
@@ -261,11 +245,11 @@ async function throughStore(url: string, pop: Population, single: boolean): Prom
   }
 }
 
-async function searches(pool: pg.Pool, pop: Population, now: number): Promise<Array<Record<string, unknown>>> {
+async function searches(pool: pg.Pool, qs: QuerySets, now: number): Promise<Array<Record<string, unknown>>> {
   const from = now - DAYS * DAY_MS;
   const to = now + 1;
-  const plates = queryPlates(SEED, pop, QUERIES + 1);
-  const pats = queryPatterns(SEED, pop, 3 * (QUERIES + 1));
+  const plates = qs.plates;
+  const pats = qs.patterns;
   const kind = (k: number): string[] => pats.filter((_, i) => i % 3 === k);
   const forms: Form[] = [
     { name: 'exact', queries: plates, tiers: ['exact'] },
@@ -315,28 +299,40 @@ async function searches(pool: pg.Pool, pop: Population, now: number): Promise<Ar
 }
 
 /**
- * Hook for historical hits (seconds from an entry's arrival to its historical alerts): runs when
- * `--historical` is given and matcher/store exports `benchHistorical(pool, { plates, now, days })`.
+ * Historical hits (seconds from an entry's arrival to its historical alerts claimed), with
+ * `--historical`: `benchHistorical` of matcher/store/historical.js, the functions the store runs
+ * for every entry added, over the last 7 days (`store.historicalDays`' default). Entries of
+ * `--historical-plates` (20) plates drawn from the stored population as reads are (commuters
+ * more often) and 5 plates no vehicle of the population has, `--historical-reps` (3) passes,
+ * once with the default tiers (exact, ocr) and once with fuzzy d=1 as well.
  */
-async function historical(pool: pg.Pool, pop: Population, now: number): Promise<unknown> {
-  try {
-    const mod = (await import('../matcher/store/historical.js')) as { benchHistorical?: (p: pg.Pool, o: { plates: string[]; now: number; days: number }) => Promise<unknown> };
-    if (mod.benchHistorical === undefined) return { skipped: 'matcher/store/historical.js exports no benchHistorical' };
-    return await mod.benchHistorical(pool, { plates: queryPlates(SEED + 9, pop, 20), now, days: DAYS });
-  } catch (err) {
-    return { skipped: (err as Error).message };
+async function historical(pool: pg.Pool, qs: QuerySets, now: number): Promise<unknown> {
+  const mod = await import('../matcher/store/historical.js');
+  const plates = qs.historicalPlates;
+  const reps = intArg(args, 'historical-reps', 3);
+  const out: Array<Record<string, unknown>> = [];
+  for (const tiers of [['exact', 'ocr'], ['exact', 'ocr', 'fuzzy']] as MatchTier[][]) {
+    const r = await mod.benchHistorical(pool, { plates, now, days: DAYS, tiers, reps });
+    log(`historical (${tiers.join('+')}, ${r.windowDays} days): arrival -> alerts claimed p50 ${r.p50S.toFixed(3)} s p95 ${r.p95S.toFixed(3)} s max ${r.maxS.toFixed(3)} s (${r.entries} entries, median ${r.medianAlerts} alerts)`);
+    out.push({ ...r, plates: plates.length, absentPlates: qs.absentPlates, loadavg: loadavg() });
   }
+  return out;
 }
 
 async function main(): Promise<void> {
   const db = args.get('db') ?? `platesieve_bench_${randomBytes(4).toString('hex')}`;
   const skipLoad = args.has('skip-load');
-  if (!skipLoad) await admin(`CREATE DATABASE ${db}`);
+  if (!skipLoad) await admin(ADMIN, `CREATE DATABASE ${db}`);
   const url = dbUrl(db);
   const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'platesieve-bench' });
   const result: Record<string, unknown> = {
     suite: 'store', command: `npm run bench:store -- ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(),
-    machine: { ...machineInfo(), commitShort: execSync('git rev-parse --short HEAD').toString().trim() }, database: db,
+    machine: {
+      ...machineInfo(), commit: execSync('git rev-parse HEAD').toString().trim(),
+      // The working tree the build came from: other engineers' edits may be in it too.
+      uncommitted: execSync('git status --porcelain --untracked-files=no').toString().trim() !== '',
+    },
+    database: db,
   };
   try {
     await pool.query(`CREATE TABLE IF NOT EXISTS public.bench_meta (now bigint, rows integer, days integer, seed integer, saved jsonb)`);
@@ -352,7 +348,7 @@ async function main(): Promise<void> {
     result.spec = { rows: meta.rows, days: meta.days, seed: meta.seed, batch: BATCH, now };
     await prepareDatabase(pool, DEFAULT_OCR_CLASSES);
     const t = nowMs();
-    const pop = makePopulation(meta.seed, Math.max(1000, Math.floor(meta.rows / 5)));
+    let pop: Population | undefined = makePopulation(meta.seed, Math.max(1000, Math.floor(meta.rows / 5)));
     log(`population ${human(pop.plates.length)} vehicles in ${((nowMs() - t) / 1000).toFixed(1)} s; load ${loadavg().join(' ')}`);
     if (!skipLoad) result.load = await load(pool, pop, now);
     if (args.has('profile')) result.profile = await profileIndexes(pool, pop, now);
@@ -370,8 +366,11 @@ async function main(): Promise<void> {
       await new PartitionSet().ensure(c, 'reads', days).finally(() => c.release());
       result.steadyStatePartitions = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM pg_partition_tree('${S}.reads') WHERE isleaf`)).rows[0].n);
     }
-    if (!args.has('no-search')) result.search = await searches(pool, pop, now);
-    if (args.has('historical')) result.historical = await historical(pool, pop, now);
+    const qs = querySets(pop, { seed: SEED, queries: QUERIES, historicalPlates: intArg(args, 'historical-plates', 20) });
+    pop = undefined;
+    (globalThis as { gc?: () => void }).gc?.();
+    if (!args.has('no-search')) result.search = await searches(pool, qs, now);
+    if (args.has('historical')) result.historical = await historical(pool, qs, now);
     result.loadavgEnd = loadavg();
     // Phases this run skipped come from the run that measured them on this database (--keep).
     const saved = meta.saved ?? {};
@@ -382,7 +381,7 @@ async function main(): Promise<void> {
     await pool.query('UPDATE public.bench_meta SET saved = $1', [JSON.stringify(saved)]);
   } finally {
     await pool.end();
-    if (!args.has('keep')) await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    if (!args.has('keep')) await admin(ADMIN, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     else log(`kept database ${db} (--skip-load --db ${db} reuses it)`);
   }
   const file = writeResults('store', result, args.get('out'));

@@ -52,6 +52,13 @@ export const AUDIT_ACTIONS = [
   'audit.report',
   // A person's direct connection to the database or the key-value bucket (admin only).
   'access.direct',
+  // Sharing with other agencies (matcher/sharing/, docs/sharing.md); the export itself is `export`.
+  'share.request',
+  'share.list',
+  'share.approve',
+  'share.deny',
+  // A candidate matching setting replayed over stored reads (matcher/replay/, docs/replay.md).
+  'replay',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

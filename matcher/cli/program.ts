@@ -14,9 +14,11 @@ import { registerLiveCommands } from './live.js';
 import { registerStoreCommand } from './store.js';
 import { registerHoldCommand } from './hold.js';
 import { registerSearchCommand } from './search.js';
+import { registerReplayCommand } from './replay.js';
 import { registerOpsCommand } from './ops.js';
 import { registerLoginCommands } from './login.js';
 import { registerUsersCommand } from './users.js';
+import { registerShareCommand } from './share.js';
 
 function packageVersion(): string {
   // dist/matcher/cli/ or matcher/cli/: the package root is three or two levels up.
@@ -53,9 +55,11 @@ export function createProgram(io: CommandIo): Command {
   registerStoreCommand(program, io);
   registerHoldCommand(program, io);
   registerSearchCommand(program, io);
+  registerReplayCommand(program, io);
   registerOpsCommand(program, io);
   registerLoginCommands(program, io);
   registerUsersCommand(program, io);
+  registerShareCommand(program, io);
   return program;
 }
 

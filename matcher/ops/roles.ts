@@ -6,7 +6,9 @@ import type { Role } from '../people/index.js';
 import { AUDIT_ROLES } from './routes/audit.js';
 import { HOLD_RELEASE_ROLES, HOLD_ROLES } from './routes/holds.js';
 import { HOTLIST_ROLES } from './routes/hotlist.js';
+import { REPLAY_ROLES } from './routes/replay.js';
 import { SEARCH_ROLES } from './routes/search.js';
+import { SHARE_DECIDE_ROLES, SHARE_ROLES } from './routes/sharing.js';
 import { USER_ROLES } from './routes/users.js';
 
 /** `METHOD /path` to the roles allowed (`any`: every logged-in user; `public`: no session). */
@@ -15,6 +17,7 @@ export const ENDPOINT_ROLES: Readonly<Record<string, readonly Role[] | 'any' | '
   'POST /api/logout': 'any',
   'GET /api/me': 'any',
   'POST /api/search': SEARCH_ROLES,
+  'POST /api/replay': REPLAY_ROLES,
   'GET /api/holds': HOLD_ROLES,
   'POST /api/holds': HOLD_ROLES,
   'POST /api/holds/:id/release': HOLD_RELEASE_ROLES,
@@ -27,6 +30,12 @@ export const ENDPOINT_ROLES: Readonly<Record<string, readonly Role[] | 'any' | '
   'POST /api/users/:username/enable': USER_ROLES,
   'POST /api/users/:username/reset': USER_ROLES,
   'PUT /api/users/:username/roles': USER_ROLES,
+  'POST /api/sharing/requests': SHARE_ROLES,
+  'GET /api/sharing/requests': SHARE_ROLES,
+  'POST /api/sharing/requests/:id/approve': SHARE_DECIDE_ROLES,
+  'POST /api/sharing/requests/:id/deny': SHARE_DECIDE_ROLES,
+  'POST /api/sharing/requests/:id/export': SHARE_DECIDE_ROLES,
+  'GET /api/sharing/requests/:id/export': SHARE_DECIDE_ROLES,
   'GET /api/audit': AUDIT_ROLES,
   'GET /api/audit/report': AUDIT_ROLES,
   'POST /api/audit/verify': AUDIT_ROLES,

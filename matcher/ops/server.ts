@@ -27,8 +27,10 @@ import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { holdRoutes } from './routes/holds.js';
 import { hotlistRoutes } from './routes/hotlist.js';
+import { replayRoutes } from './routes/replay.js';
 import { searchRoutes } from './routes/search.js';
 import { sessionRoutes } from './routes/session.js';
+import { sharingRoutes } from './routes/sharing.js';
 import { userRoutes } from './routes/users.js';
 
 /** Session and lockout settings handed to People. */
@@ -148,6 +150,8 @@ export async function createOpsServer(options: OpsServerOptions): Promise<OpsSer
   hotlistRoutes(app, ctx);
   userRoutes(app, ctx);
   auditRoutes(app, ctx);
+  sharingRoutes(app, ctx, options.pool);
+  replayRoutes(app, ctx, options.pool);
   healthRoutes(app, ctx, options.pool);
   app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   await app.ready();

@@ -125,6 +125,8 @@ export const matchingSchema = obj({
   maxDistance: int(0, 2).default(1),
   stateMismatch: z.enum(['reject', 'match'], { error: 'must be "reject" or "match"' }).default('reject'),
   minScore: num(0, 1).default(0),
+  /** Per list type, a higher score threshold than minScore (replay only for now: docs/replay.md). */
+  listMinScore: z.record(z.string(), num(0, 1), { error: 'must map list types to scores between 0 and 1' }).optional(),
   /** Partial patterns' literals also match their OCR equivalents. */
   partialOcr: z.boolean({ error: 'must be true or false' }).default(false),
   ocrClasses: z

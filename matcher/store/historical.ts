@@ -22,22 +22,22 @@
  * raise one alert per stored read of every entry. Entries added while every store was down are
  * "added" at the next start, and searched then.
  */
-import { createHash } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { verifyText } from '../alerts.js';
-import { normalizeState } from '../core/plate.js';
-import { DEFAULT_TIERS } from '../options.js';
 import type { ServiceConfig } from '../service/config.js';
 import { DAY_MS } from '../service/retention.js';
 import { subjectsFor } from '../service/subjects.js';
-import type { Alert, MatchTier } from '../types.js';
-import { EntryWatch, entryPattern, entryPlate, type WatchedEntry } from './entry-watch.js';
+import type { Alert } from '../types.js';
+import { EntryWatch, type WatchedEntry } from './entry-watch.js';
+import { markPublished, markSearched, searchAndClaim, SEARCH_LIMIT, type EntrySearchContext } from './historical-entry.js';
 import { SCHEMA } from './schema.js';
 import { inTransaction } from './tx.js';
-import type { searchReads, SearchHit, SearchQuery, SearchSettings } from './search.js';
+import type { searchReads, SearchSettings } from './search.js';
+
+export { historicalAlert, historicalAlertId } from './historical-entry.js';
+export { benchHistorical, type HistoricalBenchOptions, type HistoricalBenchResult } from './historical-bench.js';
 
 /** What {@link startHistorical} needs of the store. */
 export interface HistoricalContext {
@@ -75,64 +75,13 @@ const MAX_ATTEMPTS = 10;
 /** Alerts published at once (their acks awaited together). */
 const PUBLISH_CHUNK = 256;
 const INSERT_CHUNK = 5_000;
-/** Most reads one entry's search returns (an entry matching more is a bad entry, not news). */
-const SEARCH_LIMIT = 100_000;
 // Any constant: one lock for every store deciding whether the baseline is taken.
 const BASELINE_LOCK = 7_140_222;
 const PRUNE_EVERY_MS = 3_600_000;
 
-/** The deterministic id of the historical alert of one read and one entry (also its Nats-Msg-Id). */
-export function historicalAlertId(readId: string, entryKey: string): string {
-  return `hist-${createHash('sha256').update(`${readId}\u0000${entryKey}`).digest('hex').slice(0, 32)}`;
-}
-
 /** Days of reads searched for an entry of `list` (0: none). */
 export function historicalDaysFor(config: ServiceConfig, list: string): number {
   return config.store.historicalDaysByList[list] ?? config.store.historicalDays;
-}
-
-/** The alert of one historical hit: the service's alert fields, the read's time, camera and agency, and `historical: true`. */
-export function historicalAlert(w: WatchedEntry, hit: SearchHit, now: number, entryKeyOf: string = w.key): Alert {
-  const rec = hit.record;
-  const e = w.entry;
-  const tier = hit.match;
-  const pattern = entryPattern(e);
-  const listed = entryPlate(e) ?? pattern ?? '';
-  const hotlistState = normalizeState(e.state) || undefined;
-  const readState = normalizeState(rec.state);
-  const stateMismatch = hotlistState !== undefined && readState !== '' && readState !== hotlistState;
-  const ts = typeof rec.ts === 'number' ? rec.ts : hit.ts;
-  const when = typeof ts === 'number' ? new Date(ts).toISOString() : 'an unknown time';
-  const alert: Alert = {
-    alertId: historicalAlertId(rec.id, entryKeyOf),
-    readId: rec.id,
-    plate: rec.plate,
-    matchedPlate: hit.matchedPlate,
-    state: rec.state,
-    ts,
-    cameraId: rec.cameraId,
-    agency: rec.agency,
-    entryId: w.entryId,
-    hotlistPlate: pattern === undefined ? listed : undefined,
-    pattern,
-    case: pattern !== undefined ? e.case : undefined,
-    hotlistState,
-    list: e.list,
-    priority: typeof e.priority === 'number' ? e.priority : 3,
-    source: e.source,
-    ref: e.ref,
-    match: tier,
-    distance: hit.distance,
-    score: hit.score,
-    imageRef: rec.imageRef,
-    hotlistVersion: w.version,
-    hotlistAgeS: Math.max(0, Math.floor((now - w.arrivedAt) / 1000)),
-    verify: `Historical hit: this read was made at ${when}, before the entry was added (${new Date(w.arrivedAt).toISOString()}); ` +
-      'it says where the vehicle was then, not where it is now. ' + verifyText(tier, hit.distance, hit.matchedPlate, listed, stateMismatch, readState, hotlistState ?? ''),
-    historical: true,
-  };
-  if (stateMismatch) alert.stateMismatch = true;
-  return alert;
 }
 
 function metricOf<T>(registry: Registry | undefined, name: string, make: (registers: Registry[]) => T): T {
@@ -149,6 +98,7 @@ export async function startHistorical(ctx: HistoricalContext): Promise<RunningHi
   const subjects = subjectsFor(config.subjects.prefix);
   const m = config.matching;
   const settings: SearchSettings = { ocrClasses: ctx.classes, partialOcr: m.partialOcr, stateMismatch: m.stateMismatch };
+  const entryCtx: EntrySearchContext = { pool, search: ctx.search, settings, matching: m, now };
   const seconds = metricOf(ctx.registry, 'platesieve_store_historical_seconds', (registers) => new Histogram({
     name: 'platesieve_store_historical_seconds', help: 'Seconds from a hotlist entry\'s arrival to its historical alerts published', registers,
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600],
@@ -213,10 +163,7 @@ export async function startHistorical(ctx: HistoricalContext): Promise<RunningHi
     for (let i = 0; i < alerts.length; i += PUBLISH_CHUNK) {
       const part = alerts.slice(i, i + PUBLISH_CHUNK);
       await Promise.all(part.map((a) => js.publish(subjects.alerts(a.agency), JSON.stringify(a), { msgID: a.alertId })));
-      await pool.query(
-        `UPDATE ${S}.historical_hits SET published_at = now(), alert = NULL WHERE entry_key = $1 AND read_id = ANY($2::text[])`,
-        [entryKey, part.map((a) => a.readId)],
-      );
+      await markPublished(pool, entryKey, part.map((a) => a.readId));
       published.inc(part.length);
     }
   };
@@ -230,55 +177,18 @@ export async function startHistorical(ctx: HistoricalContext): Promise<RunningHi
     heartbeat.unref();
     try {
       const days = historicalDaysFor(config, w.entry.list);
-      const plate = entryPlate(w.entry);
-      const pattern = entryPattern(w.entry);
-      let hits: SearchHit[] = [];
-      if (days > 0 && (plate !== undefined || pattern !== undefined)) {
-        const tiers: readonly MatchTier[] = m.tiers ?? m.listTiers?.[w.entry.list] ?? DEFAULT_TIERS;
-        const state = normalizeState(w.entry.state) || undefined;
-        const query: SearchQuery = plate !== undefined
-          ? { plate, tiers: [...tiers], maxDistance: m.maxDistance, from: started - days * DAY_MS, to: started, limit: SEARCH_LIMIT }
-          : { pattern, from: started - days * DAY_MS, to: started, limit: SEARCH_LIMIT };
-        if (state !== undefined) query.state = state;
-        const result = await ctx.search(pool, query, settings, { now: started });
-        if (result.truncated) {
-          log.warn({ entryId: w.entryId, limit: SEARCH_LIMIT }, 'historical search reached its limit: only the newest reads found are alerted');
-        }
-        hits = result.hits.filter((h) => h.score >= m.minScore);
+      const found = await searchAndClaim(entryCtx, w, days, started);
+      if (found.truncated) {
+        log.warn({ entryId: w.entryId, limit: SEARCH_LIMIT }, 'historical search reached its limit: only the newest reads found are alerted');
       }
-      let fresh: Alert[] = [];
-      if (hits.length > 0) {
-        const ids = hits.map((h) => h.record.id);
-        // Reads the service alerted for this entry live, or a historical alert claimed before.
-        const seen = await pool.query<{ read_id: string }>(
-          `SELECT read_id FROM ${S}.alerts WHERE entry_id = $1 AND read_id = ANY($2::text[])
-           UNION SELECT read_id FROM ${S}.historical_hits WHERE entry_key = $3 AND read_id = ANY($2::text[])`,
-          [w.entryId, ids, w.key],
-        );
-        const skip = new Set(seen.rows.map((r) => r.read_id));
-        const at = now();
-        const alerts = new Map<string, Alert>();
-        for (const h of hits) if (!skip.has(h.record.id) && !alerts.has(h.record.id)) alerts.set(h.record.id, historicalAlert(w, h, at));
-        const list = [...alerts.values()];
-        for (let i = 0; i < list.length; i += INSERT_CHUNK) {
-          const part = list.slice(i, i + INSERT_CHUNK);
-          const res = await pool.query<{ read_id: string }>(
-            `INSERT INTO ${S}.historical_hits (read_id, entry_key, alert_id, read_ts, alert)
-             SELECT r, $1, a, t, j::json FROM unnest($2::text[], $3::text[], $4::bigint[], $5::text[]) AS x(r, a, t, j)
-             ON CONFLICT (read_id, entry_key) DO NOTHING RETURNING read_id`,
-            [w.key, part.map((a) => a.readId), part.map((a) => a.alertId!), part.map((a) => a.ts ?? at), part.map((a) => JSON.stringify(a))],
-          );
-          const mine = new Set(res.rows.map((r) => r.read_id));
-          fresh = fresh.concat(part.filter((a) => mine.has(a.readId)));
-        }
-        await publishClaimed(w.key, fresh);
-      }
-      await pool.query(`UPDATE ${S}.known_entries SET searched_at = now(), hits = $2, error = NULL WHERE entry_key = $1`, [w.key, fresh.length]);
+      const fresh = found.claimed;
+      if (fresh.length > 0) await publishClaimed(w.key, fresh);
+      await markSearched(pool, w.key, fresh.length);
       const done = now();
       lastLatencyMs = Math.round(done - w.arrivedAt);
       seconds.observe(Math.max(0, lastLatencyMs) / 1000);
       log.info(
-        { entryId: w.entryId, origin: w.origin, list: w.entry.list, hits: hits.length, alerts: fresh.length, searchMs: done - started, latencyMs: lastLatencyMs },
+        { entryId: w.entryId, origin: w.origin, list: w.entry.list, hits: found.hits, alerts: fresh.length, searchMs: found.searchMs, claimMs: found.claimMs, totalMs: done - started, latencyMs: lastLatencyMs },
         'historical hits published',
       );
     } catch (err) {

@@ -19,6 +19,9 @@
 import type { PoolClient } from 'pg';
 import { v3People } from './migrations/v3-people.js';
 import { v4Audit } from './migrations/v4-audit.js';
+import { v5Search } from './migrations/v5-search.js';
+import { v6Dispositions } from './migrations/v6-dispositions.js';
+import { v7Sharing } from './migrations/v7-sharing.js';
 
 /** One schema version. `sql` runs in one transaction. */
 export interface Migration {
@@ -196,6 +199,9 @@ CREATE INDEX historical_hits_read_ts ON ${S}.historical_hits USING brin (read_ts
   },
   v3People,
   v4Audit,
+  v5Search,
+  v6Dispositions,
+  v7Sharing,
 ];
 
 /** The newest schema version this code knows. */

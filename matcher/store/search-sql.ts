@@ -173,6 +173,12 @@ export interface RowFilter {
   now: number;
   cameraId?: string;
   /**
+   * The expiry days (partitions) whose reads' read times can meet the window
+   * (PARTITION_DAYS_SQL): named in the statement, the planner plans only those partitions.
+   * Absent: every partition.
+   */
+  days?: string[];
+  /**
    * The entry's normalized state when the state rule can reject a read (stateMismatch
    * 'reject', or a pattern, which never matches another state): reads of a state plainly
    * different are left out in SQL.
@@ -213,12 +219,15 @@ function statePredicate(column: string, state: string, p: Params): string {
 /** Window, expiry, camera and state conditions of the reads table (alias r). */
 function readsFilter(f: RowFilter, p: Params, today: string): string {
   const parts = [`r.ts BETWEEN ${p.add(f.from)} AND ${p.add(f.to)}`, `r.expires_at > ${p.add(f.now)}`, `r.expires_day >= ${p.add(today)}::date`];
+  if (f.days !== undefined) parts.push(daysPredicate('r.expires_day', f.days, (v) => p.add(v)));
   if (f.cameraId !== undefined) parts.push(`r.camera_id = ${p.add(f.cameraId)}`);
   if (f.rejectState !== undefined) parts.push(statePredicate('r.state', f.rejectState, p));
   return parts.join(' AND ');
 }
 
 const READ_COLS = `'r' AS src, r.id, r.expires_day::text AS k, r.ts`;
+/** The same with the stored record: an equal-key search reads it in the statement that finds the row (search.ts). */
+const READ_COLS_RECORD = `${READ_COLS}, r.record`;
 
 /**
  * The optional index on the candidates' keys as one text (not in schema.ts yet; search.ts uses
@@ -251,10 +260,12 @@ function candTextRegexes(cond: KeyCondition): string[] {
 
 /**
  * The candidate statement: a UNION ALL of arms, each (src, id, k, ts) where k is the row's
- * second key (expires_day for reads, hold_id for evidence). Ids may repeat across arms.
+ * second key (expires_day for reads, hold_id for evidence), and `record` with `records`. Ids
+ * may repeat across arms.
  */
-export function candidateStatement(cond: KeyCondition, f: RowFilter, today: string, options: { candText?: boolean } = {}): CandidateStatement {
+export function candidateStatement(cond: KeyCondition, f: RowFilter, today: string, options: { candText?: boolean; records?: boolean } = {}): CandidateStatement {
   const p = new Params();
+  const cols = options.records === true ? READ_COLS_RECORD : READ_COLS;
   const arms: string[] = [];
   const plan: string[] = [];
   const reads = `${S}.reads r`;
@@ -272,36 +283,39 @@ export function candidateStatement(cond: KeyCondition, f: RowFilter, today: stri
   // Probing the btree (plate_key) or the GIN (cand_keys) once per key of a small key set.
   const probe = (column: 'plate' | 'cand', keys: string[]): string => {
     const on = column === 'plate' ? 'r.plate_key = q.k' : 'r.cand_keys @> ARRAY[q.k]';
-    return `SELECT ${READ_COLS} FROM unnest(${p.add(keys)}::text[]) AS q(k) JOIN ${reads} ON ${on} WHERE ${filter()}`;
+    return `SELECT ${cols} FROM unnest(${p.add(keys)}::text[]) AS q(k) JOIN ${reads} ON ${on} WHERE ${filter()}`;
   };
 
   // Plates.
   let plateScan = false;
   if (cond.kind === 'equal') {
-    arms.push(`SELECT ${READ_COLS} FROM ${reads} WHERE r.plate_key = ${p.add(cond.key)} AND ${filter()}`);
-    plan.push('plate: btree');
+    // Plate and candidates in one arm (a BitmapOr of the btree and the GIN in each partition):
+    // every partition is planned once instead of twice, about 4 ms instead of 6 at 62
+    // partitions, and a read is returned once even when its plate and a candidate both match.
+    const key = p.add(cond.key);
+    arms.push(`SELECT ${cols} FROM ${reads} WHERE (r.plate_key = ${key} OR r.cand_keys @> ARRAY[${key}]::text[]) AND ${filter()}`);
+    plan.push('plate and candidates: btree or gin');
   } else if (cond.kind === 'fuzzy') {
     const res = pigeonholeRegexes(cond.key, cond.d);
     if (res.length > 0) {
-      arms.push(`SELECT ${READ_COLS} FROM ${reads} WHERE ${res.map((re) => `r.plate_key ~ ${p.add(re)}`).join(' AND ')} AND ${scanPlate(cond)} AND ${filter()}`);
+      arms.push(`SELECT ${cols} FROM ${reads} WHERE ${res.map((re) => `r.plate_key ~ ${p.add(re)}`).join(' AND ')} AND ${scanPlate(cond)} AND ${filter()}`);
       plan.push('plate: trigram');
     } else if (cond.d === 1) {
       arms.push(probe('plate', neighbours(cond.key, 1, cond.alphabet)));
       plan.push('plate: btree probes');
     } else plateScan = true;
   } else {
-    arms.push(`SELECT ${READ_COLS} FROM ${reads} WHERE ${scanPlate(cond)} AND ${filter()}`);
+    arms.push(`SELECT ${cols} FROM ${reads} WHERE ${scanPlate(cond)} AND ${filter()}`);
     plan.push('plate: trigram');
   }
 
   // OCR candidates.
   const text = options.candText === true ? candTextRegexes(cond) : [];
   if (cond.kind === 'equal') {
-    arms.push(`SELECT ${READ_COLS} FROM ${reads} WHERE ${scanCands(cond)} AND ${filter()}`);
-    plan.push('candidates: gin');
+    // Done with the plates above.
   } else if (text.length > 0) {
     const ct = text.map((re) => `${CAND_TEXT}(r.cand_keys) ~ ${p.add(re)}`).join(' AND ');
-    arms.push(`SELECT ${READ_COLS} FROM ${reads} WHERE r.cand_keys IS NOT NULL AND ${ct} AND ${scanCands(cond)} AND ${filter()}`);
+    arms.push(`SELECT ${cols} FROM ${reads} WHERE r.cand_keys IS NOT NULL AND ${ct} AND ${scanCands(cond)} AND ${filter()}`);
     plan.push('candidates: trigram');
   } else if (cond.kind === 'fuzzy' && cond.d === 1) {
     arms.push(probe('cand', neighbours(cond.key, 1, cond.alphabet)));
@@ -311,10 +325,10 @@ export function candidateStatement(cond: KeyCondition, f: RowFilter, today: stri
     plan.push('candidates: gin probes');
   } else if (plateScan) {
     // Both by one pass over the window.
-    arms.push(`SELECT ${READ_COLS} FROM ${reads} WHERE (${scanPlate(cond)} OR ${scanCands(cond)}) AND ${filter()}`);
+    arms.push(`SELECT ${cols} FROM ${reads} WHERE (${scanPlate(cond)} OR ${scanCands(cond)}) AND ${filter()}`);
     plan.push('plate and candidates: scan');
   } else {
-    arms.push(`SELECT ${READ_COLS} FROM ${reads} WHERE ${scanCands(cond)} AND ${filter()}`);
+    arms.push(`SELECT ${cols} FROM ${reads} WHERE ${scanCands(cond)} AND ${filter()}`);
     plan.push('candidates: scan');
   }
 
@@ -329,14 +343,53 @@ export function candidateStatement(cond: KeyCondition, f: RowFilter, today: stri
       ? `levenshtein_less_equal(e.plate_key, ${p.add(cond.key)}, ${cond.d}) <= ${cond.d}`
       : `e.plate_key ~ ${p.add(cond.regex)}`;
   ev.push(`(${evKey} OR json_typeof(e.record->'candidates') = 'array')`);
-  arms.push(`SELECT 'e' AS src, e.read_id AS id, e.hold_id AS k, e.ts FROM ${S}.evidence e WHERE ${ev.join(' AND ')}`);
+  arms.push(`SELECT 'e' AS src, e.read_id AS id, e.hold_id AS k, e.ts${options.records === true ? ', e.record' : ''} FROM ${S}.evidence e WHERE ${ev.join(' AND ')}`);
   plan.push('evidence: scan');
 
   return { sql: arms.join('\nUNION ALL\n'), params: p.values, plan };
 }
 
-/** Records of reads rows by primary key (id, expires_day). */
-export const READ_RECORDS_SQL = `SELECT r.id, r.expires_day::text AS k, r.record FROM ${S}.reads r WHERE (r.id, r.expires_day) IN (SELECT * FROM unnest($1::text[], $2::date[]))`;
+/**
+ * The expiry days whose reads can have read times in [$1, $2]: the partitions whose bounds
+ * (`partition_ts`, kept by StoreWriter in the transaction that stores the reads) meet the
+ * window. Read in the search's snapshot, so every read it can see is inside its partition's
+ * bounds there.
+ */
+export const PARTITION_DAYS_SQL = `SELECT day::text AS day FROM ${S}.partition_ts WHERE tbl = 'reads' AND min_ts <= $2 AND max_ts >= $1`;
+
+/** Sorted distinct days (YYYY-MM-DD) as runs of consecutive days, [first, last] each. */
+export function dayRuns(days: readonly string[]): Array<[string, string]> {
+  const sorted = [...new Set(days)].sort();
+  const runs: Array<[string, string]> = [];
+  for (const d of sorted) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && Date.parse(`${d}T00:00:00Z`) - Date.parse(`${last[1]}T00:00:00Z`) === 86_400_000) last[1] = d;
+    else runs.push([d, d]);
+  }
+  return runs;
+}
+
+/**
+ * `column` within the given days, as ranges of consecutive days: the planner prunes the
+ * partitions outside them. Ranges, not `= ANY(days)`: pruning an array of 62 days doubled the
+ * planning time of an exact search (12.6 ms instead of 6.1), while the days of a window are a
+ * few runs (one per retention period). No days: nothing.
+ */
+export function daysPredicate(column: string, days: readonly string[], add: (v: unknown) => string): string {
+  const runs = dayRuns(days);
+  if (runs.length === 0) return 'false';
+  return `(${runs.map(([a, b]) => (a === b ? `${column} = ${add(a)}::date` : `${column} BETWEEN ${add(a)}::date AND ${add(b)}::date`)).join(' OR ')})`;
+}
+
+/** Records of reads rows by primary key (id, expires_day), in the partitions of their days only (planned for those alone). */
+export function readRecordsStatement(ids: readonly string[], days: readonly string[]): { sql: string; params: unknown[] } {
+  const params: unknown[] = [ids, days];
+  const add = (v: unknown): string => `$${params.push(v)}`;
+  return {
+    sql: `SELECT r.id, r.expires_day::text AS k, r.record FROM ${S}.reads r WHERE (r.id, r.expires_day) IN (SELECT * FROM unnest($1::text[], $2::date[])) AND ${daysPredicate('r.expires_day', days, add)}`,
+    params,
+  };
+}
 
 /** Records of evidence rows by primary key (hold_id, read_id). */
 export const EVIDENCE_RECORDS_SQL = `SELECT e.read_id AS id, e.hold_id AS k, e.record FROM ${S}.evidence e WHERE (e.hold_id, e.read_id) IN (SELECT * FROM unnest($2::text[], $1::text[]))`;

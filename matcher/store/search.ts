@@ -5,7 +5,9 @@
  * first, each with the score the matcher gives it.
  *
  * Two steps, in one read-only transaction (one snapshot, so a retention run cannot drop a
- * partition between them):
+ * partition between them), after reading which partitions the window needs (`partition_ts`,
+ * search-sql.ts PARTITION_DAYS_SQL): only those are planned and scanned. An exact or ocr
+ * search (one key) does both steps in one statement (equalKeyRows).
  * 1. SQL lists candidates, a guaranteed superset of the matches, with the indexes
  *    (search-sql.ts says which, and why each condition is looser than the matcher);
  * 2. the candidates' stored records are fetched in batches, newest first, and every one is
@@ -18,13 +20,14 @@ import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { PlatesieveError } from '../errors.js';
 import { createMatcher } from '../matcher.js';
+import type { Matcher } from '../types.js';
 import { DEFAULT_MAX_DISTANCE, DEFAULT_TIERS } from '../options.js';
 import { isJunkPlate, normalizePlate, normalizeState, ocrClassMap, collapsePlate } from '../core/plate.js';
 import { parsePattern, type ParsedPattern } from '../core/patterns.js';
 import { MATCH_TIERS, type AlertTier, type HotlistEntry, type MatchTier, type ReadRecord, type StateMismatchPolicy } from '../types.js';
 import { utcDay } from './copy-text.js';
 import {
-  CAND_TEXT_PROBE, EVIDENCE_RECORDS_SQL, READ_RECORDS_SQL, candidateStatement, keyAlphabet, patternKeys, patternRegex, type KeyCondition, type RowFilter,
+  CAND_TEXT_PROBE, EVIDENCE_RECORDS_SQL, PARTITION_DAYS_SQL, candidateStatement, readRecordsStatement, keyAlphabet, patternKeys, patternRegex, type KeyCondition, type RowFilter,
 } from './search-sql.js';
 
 /** A search: one entry's plate or pattern, and the reads to look at. */
@@ -98,6 +101,8 @@ export class SearchError extends PlatesieveError {
 export const DEFAULT_SEARCH_LIMIT = 10_000;
 /** Candidate records fetched and matched at once. */
 const BATCH = 2000;
+/** Most rows an equal-key search reads with their records in one statement (see equalKeyRows). */
+const INLINE_ROWS = 5000;
 /** The list name of the search's one entry. */
 const SEARCH_LIST = 'SEARCH';
 
@@ -107,6 +112,8 @@ interface Candidate {
   /** expires_day (reads) or hold_id (evidence). */
   k: string;
   ts: number;
+  /** The stored record, when the candidate statement returned it. */
+  record?: ReadRecord;
 }
 
 /** A validated query. */
@@ -208,6 +215,17 @@ export async function searchReads(
   // under stateMismatch 'reject'.
   if (c.state !== '' && (c.cond.kind === 'pattern' || settings.stateMismatch === 'reject')) filter.rejectState = c.state;
 
+  const today = utcDay(now);
+  if (c.cond.kind === 'equal') {
+    const rows = await equalKeyRows(pool, c.cond, filter, today);
+    if (rows !== undefined) {
+      const cands = uniqueCandidates(rows);
+      const byKey = new Map(cands.map((cand) => [candKey(cand), cand.record!]));
+      const found = await verify(cands, (batch) => Promise.resolve(new Map(batch.map((b) => [candKey(b), byKey.get(candKey(b))!]))), matcher, c.limit, options.onProgress);
+      return { ...found, ms: performance.now() - started };
+    }
+  }
+
   const client = await pool.connect();
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -215,50 +233,16 @@ export async function searchReads(
       // Short queries: compiling them (JIT) costs more than it saves.
       await client.query('SET LOCAL jit = off');
       const probe = await client.query<{ ok: boolean }>(CAND_TEXT_PROBE);
-      const stmt = candidateStatement(c.cond, filter, utcDay(now), { candText: probe.rows[0]?.ok === true });
-      const { rows } = await client.query<{ src: 'r' | 'e'; id: string; k: string; ts: string }>(stmt.sql, stmt.params);
-      // One candidate per read id: the reads row when there is one, else one evidence copy.
-      const byId = new Map<string, Candidate>();
-      for (const r of rows) {
-        const cand: Candidate = { src: r.src, id: r.id, k: r.k, ts: Number(r.ts) };
-        const had = byId.get(r.id);
-        if (had === undefined || (had.src === 'e' && cand.src === 'r')) byId.set(r.id, cand);
-      }
-      const cands = [...byId.values()].sort(byTsDesc);
-      const total = cands.length;
+      filter.days = await partitionDays(client, filter);
+      const stmt = candidateStatement(c.cond, filter, today, { candText: probe.rows[0]?.ok === true });
+      const { rows } = await client.query<CandidateRow>(stmt.sql, stmt.params);
+      const cands = uniqueCandidates(rows);
       // Primary-key lookups only from here on: keep the planner off whole-table plans.
       await client.query('SET LOCAL enable_seqscan = off');
       await client.query('SET LOCAL enable_hashjoin = off');
-      const hits: SearchHit[] = [];
-      let scanned = 0;
-      let truncated = false;
-      for (let at = 0; at < total && !truncated; at += BATCH) {
-        const batch = cands.slice(at, at + BATCH);
-        const records = await fetchRecords(client, batch);
-        const reads: ReadRecord[] = [];
-        const of: Candidate[] = [];
-        for (const cand of batch) {
-          const rec = records.get(`${cand.src}\u0000${cand.id}\u0000${cand.k}`);
-          if (rec === undefined) continue;
-          reads.push(rec);
-          of.push(cand);
-        }
-        scanned += reads.length;
-        const { alerts } = matcher.matchBatch(reads);
-        const alertOf = new Map(alerts.map((a) => [a.readId, a]));
-        for (let i = 0; i < reads.length; i++) {
-          const a = alertOf.get(reads[i].id);
-          if (a === undefined) continue;
-          if (hits.length === c.limit) {
-            truncated = true;
-            break;
-          }
-          hits.push({ id: of[i].id, match: a.match, score: a.score, distance: a.distance, matchedPlate: a.matchedPlate, ts: of[i].ts, record: reads[i] });
-        }
-        options.onProgress?.(Math.min(total, at + batch.length), total);
-      }
+      const found = await verify(cands, (batch) => fetchRecords(client, batch), matcher, c.limit, options.onProgress);
       await client.query('COMMIT');
-      return { hits, scanned, truncated, ms: performance.now() - started };
+      return { ...found, ms: performance.now() - started };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -268,14 +252,115 @@ export async function searchReads(
   }
 }
 
+/** A row of the candidate statement. */
+interface CandidateRow {
+  src: 'r' | 'e';
+  id: string;
+  k: string;
+  ts: string;
+  record?: ReadRecord;
+}
+
+const candKey = (c: Candidate): string => `${c.src}\u0000${c.id}\u0000${c.k}`;
+
+/** One candidate per read id (the reads row when there is one, else one evidence copy), newest first. */
+function uniqueCandidates(rows: readonly CandidateRow[]): Candidate[] {
+  const byId = new Map<string, Candidate>();
+  for (const r of rows) {
+    const cand: Candidate = { src: r.src, id: r.id, k: r.k, ts: Number(r.ts) };
+    if (r.record !== undefined) cand.record = r.record;
+    const had = byId.get(r.id);
+    if (had === undefined || (had.src === 'e' && cand.src === 'r')) byId.set(r.id, cand);
+  }
+  return [...byId.values()].sort(byTsDesc);
+}
+
+/**
+ * The rows of an equal-key search (exact and ocr tiers), records included, in one statement, or
+ * undefined when there are more than {@link INLINE_ROWS} (the two-step path then fetches them
+ * in batches). Why (EXPLAIN ANALYZE at 10M reads in 62 partitions, docs/store.md "Speed"): the
+ * probes themselves take about 1 ms, planning the candidate statement and then the record
+ * fetch over every partition about 6 to 9 ms each; one statement plans once. It is planned for
+ * its parameters each time on purpose: a generic plan (a prepared statement past its fifth
+ * run) ANDs the BRIN index on `ts` into every candidates probe, 20 ms instead of 1. The
+ * partitions it names are read first, in the same snapshot.
+ */
+async function equalKeyRows(pool: pg.Pool, cond: KeyCondition, filter: RowFilter, today: string): Promise<CandidateRow[] | undefined> {
+  const client = await pool.connect();
+  try {
+    // A popular key's row estimate can pass jit_above_cost: compiling costs more than the probes.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off');
+    try {
+      const stmt = candidateStatement(cond, { ...filter, days: await partitionDays(client, filter) }, today, { records: true });
+      const { rows } = await client.query<CandidateRow>(`SELECT * FROM (${stmt.sql}) c LIMIT ${INLINE_ROWS + 1}`, stmt.params);
+      await client.query('COMMIT');
+      return rows.length > INLINE_ROWS ? undefined : rows;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** The partitions (expiry days) whose reads' read times can meet the window. */
+async function partitionDays(client: pg.PoolClient, f: RowFilter): Promise<string[]> {
+  const { rows } = await client.query<{ day: string }>(PARTITION_DAYS_SQL, [f.from, f.to]);
+  return rows.map((r) => r.day);
+}
+
+/** Matches the candidates, newest first, in batches, with the search's one-entry matcher; stops at `limit` hits. */
+async function verify(
+  cands: readonly Candidate[],
+  fetch: (batch: Candidate[]) => Promise<Map<string, ReadRecord>>,
+  matcher: Matcher,
+  limit: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Omit<SearchResult, 'ms'>> {
+  const total = cands.length;
+  const hits: SearchHit[] = [];
+  let scanned = 0;
+  let truncated = false;
+  for (let at = 0; at < total && !truncated; at += BATCH) {
+    const batch = cands.slice(at, at + BATCH);
+    const records = await fetch(batch);
+    const reads: ReadRecord[] = [];
+    const of: Candidate[] = [];
+    for (const cand of batch) {
+      const rec = records.get(candKey(cand));
+      if (rec === undefined) continue;
+      reads.push(rec);
+      of.push(cand);
+    }
+    scanned += reads.length;
+    const { alerts } = matcher.matchBatch(reads);
+    const alertOf = new Map(alerts.map((a) => [a.readId, a]));
+    for (let i = 0; i < reads.length; i++) {
+      const a = alertOf.get(reads[i].id);
+      if (a === undefined) continue;
+      if (hits.length === limit) {
+        truncated = true;
+        break;
+      }
+      hits.push({ id: of[i].id, match: a.match, score: a.score, distance: a.distance, matchedPlate: a.matchedPlate, ts: of[i].ts, record: reads[i] });
+    }
+    onProgress?.(Math.min(total, at + batch.length), total);
+  }
+  return { hits, scanned, truncated };
+}
+
 /** The stored records of a batch of candidates, keyed by src, id and second key. */
 async function fetchRecords(client: pg.PoolClient, batch: readonly Candidate[]): Promise<Map<string, ReadRecord>> {
   const out = new Map<string, ReadRecord>();
   for (const src of ['r', 'e'] as const) {
     const part = batch.filter((b) => b.src === src);
     if (part.length === 0) continue;
-    const { rows } = await client.query<{ id: string; k: string; record: ReadRecord }>(src === 'r' ? READ_RECORDS_SQL : EVIDENCE_RECORDS_SQL, [part.map((b) => b.id), part.map((b) => b.k)]);
-    for (const r of rows) out.set(`${src}\u0000${r.id}\u0000${r.k}`, r.record);
+    const ids = part.map((b) => b.id);
+    const keys = part.map((b) => b.k);
+    const stmt = src === 'r' ? readRecordsStatement(ids, keys) : { sql: EVIDENCE_RECORDS_SQL, params: [ids, keys] };
+    const { rows } = await client.query<{ id: string; k: string; record: ReadRecord }>(stmt.sql, stmt.params);
+    for (const r of rows) out.set(candKey({ src, id: r.id, k: r.k, ts: 0 }), r.record);
   }
   return out;
 }

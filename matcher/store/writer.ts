@@ -69,9 +69,33 @@ async function copyInto(client: PoolClient, target: string, columns: string, row
   await pipeline(Readable.from(chunks()), stream);
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * The read-time bounds of each day's reads in a batch, rounded out to the hour (what
+ * `partition_ts` holds, migrations/v5-search.ts): a partition's row then changes about once an
+ * hour instead of with every batch, and two writers rarely wait on each other's row.
+ */
+export function tsBounds(reads: readonly ReadRow[]): Map<string, { min: number; max: number }> {
+  const out = new Map<string, { min: number; max: number }>();
+  for (const r of reads) {
+    const lo = Math.floor(r.ts / HOUR_MS) * HOUR_MS;
+    const hi = lo + HOUR_MS - 1;
+    const b = out.get(r.day);
+    if (b === undefined) out.set(r.day, { min: lo, max: hi });
+    else {
+      if (lo < b.min) b.min = lo;
+      if (hi > b.max) b.max = hi;
+    }
+  }
+  return out;
+}
+
 /** Writes row batches; one per store process (it caches which partitions exist). */
 export class StoreWriter {
   readonly partitions = new PartitionSet();
+  /** Bounds this process knows are committed in partition_ts, by day: a batch inside them writes none. */
+  private readonly bounds = new Map<string, { min: number; max: number }>();
 
   constructor(
     private readonly pool: Pool,
@@ -121,6 +145,29 @@ export class StoreWriter {
     }
   }
 
+  /**
+   * Widens the read-time bounds of the batch's partitions where they grow, in the batch's
+   * transaction (a search that sees the reads sees their bounds); days in order, so two writers
+   * lock the rows in the same order. Returns the bounds as committed, to cache after COMMIT.
+   */
+  private async widenBounds(client: PoolClient, reads: readonly ReadRow[]): Promise<Map<string, { min: number; max: number }>> {
+    const grow = [...tsBounds(reads)].filter(([day, v]) => {
+      const known = this.bounds.get(day);
+      return known === undefined || v.min < known.min || v.max > known.max;
+    }).sort(([a], [b]) => (a < b ? -1 : 1));
+    const out = new Map<string, { min: number; max: number }>();
+    if (grow.length === 0) return out;
+    const { rows } = await client.query<{ day: string; min_ts: string; max_ts: string }>(
+      `INSERT INTO ${SCHEMA}.partition_ts AS p (tbl, day, min_ts, max_ts)
+       SELECT 'reads', d, lo, hi FROM unnest($1::date[], $2::bigint[], $3::bigint[]) AS x(d, lo, hi)
+       ON CONFLICT (tbl, day) DO UPDATE SET min_ts = least(p.min_ts, excluded.min_ts), max_ts = greatest(p.max_ts, excluded.max_ts)
+       RETURNING day::text AS day, min_ts, max_ts`,
+      [grow.map(([d]) => d), grow.map(([, v]) => v.min), grow.map(([, v]) => v.max)],
+    );
+    for (const r of rows) out.set(r.day, { min: Number(r.min_ts), max: Number(r.max_ts) });
+    return out;
+  }
+
   private async transaction(client: PoolClient, b: RowBatch, held: Array<{ holdId: string; row: ReadRow }>, staged: boolean): Promise<WriteResult> {
     const result: WriteResult = { reads: 0, alerts: 0, deadletters: 0, duplicates: 0, held: 0, staged };
     await client.query('BEGIN');
@@ -141,6 +188,7 @@ export class StoreWriter {
         result[t] = r.rowCount ?? 0;
         result.duplicates += rows.length - result[t];
       }
+      const widened = await this.widenBounds(client, b.reads);
       if (held.length > 0) {
         const r = await client.query(
           `INSERT INTO ${SCHEMA}.evidence (hold_id, read_id, ts, plate_norm, plate_key, record)
@@ -150,6 +198,7 @@ export class StoreWriter {
         result.held = r.rowCount ?? 0;
       }
       await client.query('COMMIT');
+      for (const [day, v] of widened) this.bounds.set(day, v);
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -170,6 +170,7 @@ function sample(endpoint: string, role: Role): { url: string; body?: unknown } {
   switch (endpoint) {
     case 'POST /api/search': return { url: '/api/search', body: { plate: '7ABC123', from: REAL_NOW - 7 * DAY, to: REAL_NOW, purpose: 'STOLEN_VEHICLE' } };
     case 'GET /api/holds': return { url: '/api/holds' };
+    case 'POST /api/replay': return { url: '/api/replay', body: { entries: [], from: REAL_NOW, to: REAL_NOW - DAY, purpose: 'SYSTEM_AUDIT' } };
     case 'POST /api/holds': return { url: '/api/holds', body: { case: '26-1', purpose: 'ROBBERY', reason: 'table', plate: 'ZZZ999' } };
     case 'POST /api/holds/:id/release': return { url: '/api/holds/no-such-hold/release', body: { reason: 'table' } };
     case 'POST /api/hotlist/entries': return { url: '/api/hotlist/entries', body: { id: `T-${n}`, plate: 'TBL123', list: 'STOLEN_VEHICLE' } };
@@ -184,6 +185,12 @@ function sample(endpoint: string, role: Role): { url: string; body?: unknown } {
     case 'GET /api/audit': return { url: '/api/audit?limit=5' };
     case 'GET /api/audit/report': return { url: `/api/audit/report?from=${REAL_NOW - DAY}&to=${REAL_NOW + 30 * DAY}` };
     case 'POST /api/audit/verify': return { url: '/api/audit/verify' };
+    case 'POST /api/sharing/requests': return { url: '/api/sharing/requests', body: { agency: 'Denver PD', federal: false, requester: 'Det. A', purpose: 'ROBBERY', case: '26-1', query: { plate: 'ZZZ999', from: REAL_NOW - DAY, to: REAL_NOW } } };
+    case 'GET /api/sharing/requests': return { url: '/api/sharing/requests' };
+    case 'POST /api/sharing/requests/:id/approve': return { url: '/api/sharing/requests/no-such/approve', body: { note: 'table' } };
+    case 'POST /api/sharing/requests/:id/deny': return { url: '/api/sharing/requests/no-such/deny', body: { note: 'table' } };
+    case 'POST /api/sharing/requests/:id/export': return { url: '/api/sharing/requests/no-such/export' };
+    case 'GET /api/sharing/requests/:id/export': return { url: '/api/sharing/requests/no-such/export' };
     default: throw new Error(`no sample for ${endpoint}`);
   }
 }
