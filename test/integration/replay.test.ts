@@ -102,7 +102,7 @@ beforeAll(async () => {
   const ids = Object.keys(OUTCOMES);
   await pool.query(
     `INSERT INTO platesieve.dispositions (alert_id, agency, outcome, reason, by, at, source)
-     SELECT 'a-' || r, 'CO0010000', o, 'test', 'sgt.lee', $3, 'console' FROM unnest($1::text[], $2::text[]) AS t(r, o)`,
+     SELECT 'a-' || r, 'CO0010000', o, CASE WHEN o = 'rejected' THEN 'misread' END, 'sgt.lee', $3, 'api' FROM unnest($1::text[], $2::text[]) AS t(r, o)`,
     [ids, ids.map((r) => OUTCOMES[r]), NOW],
   );
 });
