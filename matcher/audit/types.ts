@@ -59,6 +59,21 @@ export const AUDIT_ACTIONS = [
   'share.deny',
   // A candidate matching setting replayed over stored reads (matcher/replay/, docs/replay.md).
   'replay',
+  // Alert verification (matcher/dispositions/): a disposition recorded (API or NATS) or refused,
+  // alert lists and statistics read, the live alert stream opened, an alert escalated.
+  'alert.disposition',
+  'disposition.refused',
+  'alert.list',
+  'alert.stats',
+  'alert.live',
+  'alert.escalate',
+  // Sensitive places (camera tags): access requested, approved or denied by a supervisor, and
+  // tagged reads returned (or withheld) by a search or an export.
+  'sensitive.request',
+  'sensitive.approve',
+  'sensitive.deny',
+  'sensitive.access',
+  'sensitive.withheld',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

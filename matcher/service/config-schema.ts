@@ -247,7 +247,64 @@ export const opsSchema = obj({
   poolSize: int(1, 100).default(4),
   /** Honour X-Forwarded-For from the load balancer (client addresses in audit records and the login limit). */
   trustProxy: z.boolean({ error: 'must be true or false' }).default(false),
+  /** Serve the browser console (docs/console.md) at `/`. */
+  console: z.boolean({ error: 'must be true or false' }).default(true),
+  /**
+   * Metrics endpoints (`http://host:9464/metrics` of `serve` and `store`) the console's
+   * dashboards sample; the last hour is kept in memory per instance.
+   */
+  dashboardSources: z.array(obj({ name: name('source name'), url: str() }), { error: 'must be a list of { name, url }' }).default([]),
+  /** Seconds between two samples of each dashboard source. */
+  dashboardSeconds: num(0, undefined, true).default(10),
 });
 
 /** The operations API's settings. */
 export type OpsConfig = z.output<typeof opsSchema>;
+
+/**
+ * The `escalation` section: NCIC-style confirmation windows. An alert not dispositioned within
+ * its window is escalated once (metric, log, `alpr.escalations.<agency>`) by the store.
+ */
+export const escalationSchema = obj({
+  enabled: z.boolean({ error: 'must be true or false' }).default(true),
+  /** Window of an urgent alert: priority at or above `urgentPriority` (1 is highest). */
+  urgentMinutes: num(0, undefined, true).default(10),
+  /** Window of every other (routine) alert. */
+  routineMinutes: num(0, undefined, true).default(60),
+  /** Priorities 1..urgentPriority are urgent. */
+  urgentPriority: int(1, 5).default(2),
+  /** Per list type, a window in minutes that overrides the two above. */
+  lists: z.record(z.string().min(1), num(0, undefined, true), { error: 'must map list types to minutes' }).default({}),
+  /** Seconds between two sweeps for alerts past their window. */
+  checkSeconds: num(0, undefined, true).default(15),
+});
+
+/** Confirmation windows and escalation. */
+export type EscalationConfig = z.output<typeof escalationSchema>;
+
+/** One sensitive-place tag's rule. */
+export const sensitiveTagSchema = obj({
+  description: str().optional(),
+  /** The policy clause the rule serves, quoted in refusals. */
+  citation: str().optional(),
+  /** Purpose codes for which tagged reads may be returned; absent: every investigative purpose (one that needs a case). */
+  purposes: z.array(str(), { error: 'must be a list of purpose codes' }).optional(),
+  /** A supervisor's approval is required before tagged reads are returned. */
+  approval: z.boolean({ error: 'must be true or false' }).default(true),
+});
+
+/**
+ * The `sensitivePlaces` section: camera tags (healthcare facility, place of worship, protest
+ * site, local tags) whose reads search and export return only under the tag's rule
+ * (Englewood PD 425.5(g)-(i)). Tags here are added to, or replace, the default ones.
+ */
+export const sensitivePlacesSchema = obj({
+  tags: z.record(name('tag'), sensitiveTagSchema, { error: 'must map tag names to rules' }).default({}),
+  /** Camera id to its tags. */
+  cameras: z.record(z.string().min(1), z.array(name('tag')), { error: 'must map camera ids to lists of tags' }).default({}),
+  /** Hours a supervisor's approval of sensitive-place access stays valid. */
+  approvalHours: num(0, undefined, true).default(72),
+});
+
+/** Sensitive places. */
+export type SensitivePlacesConfig = z.output<typeof sensitivePlacesSchema>;

@@ -18,7 +18,7 @@ import { redactUrl } from './redact.js';
 import { expandVars, fail, formatIssue, isObject, readConfigFile, type Json, type RawObject } from './config-file.js';
 import {
   agencyRetentionSchema, hotlistSchema, int, jetstreamSchema, LOG_LEVELS, matchingSchema, name, obj, poolSchema,
-  retentionPolicySchema, storeSchema, opsSchema, str, SUBJECT_RE, type RetentionPolicyConfig,
+  retentionPolicySchema, storeSchema, opsSchema, escalationSchema, sensitivePlacesSchema, str, SUBJECT_RE, type RetentionPolicyConfig,
 } from './config-schema.js';
 
 export { NATS_ENV_VARS, NATS_URL_ENV, type NatsFlags } from './nats-sources.js';
@@ -150,6 +150,10 @@ const serviceSchema = obj({
   audit: obj({ file: str().optional(), actor: str().default('platesieve-service') }).prefault({}),
   store: storeSchema.prefault({}),
   ops: opsSchema.prefault({}),
+  /** NCIC confirmation windows of alerts and their escalation (the store sweeps). */
+  escalation: escalationSchema.prefault({}),
+  /** Camera tags whose reads search and export return only under the tag's rule. */
+  sensitivePlaces: sensitivePlacesSchema.prefault({}),
   /** Live entry changes through a JetStream KV bucket (null: off); `required`: fail to start without it. */
   liveUpdates: obj({
     bucket: z.union([z.string().regex(/^[-_A-Za-z0-9]+$/, { error: 'must be a bucket name (letters, digits, "-", "_") or null' }), z.null()]).default('alpr-hotlist'),

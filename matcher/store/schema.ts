@@ -22,6 +22,7 @@ import { v4Audit } from './migrations/v4-audit.js';
 import { v5Search } from './migrations/v5-search.js';
 import { v6Dispositions } from './migrations/v6-dispositions.js';
 import { v7Sharing } from './migrations/v7-sharing.js';
+import { v8Escalations } from './migrations/v8-escalations.js';
 
 /** One schema version. `sql` runs in one transaction. */
 export interface Migration {
@@ -202,6 +203,7 @@ CREATE INDEX historical_hits_read_ts ON ${S}.historical_hits USING brin (read_ts
   v5Search,
   v6Dispositions,
   v7Sharing,
+  v8Escalations,
 ];
 
 /** The newest schema version this code knows. */
