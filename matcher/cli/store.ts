@@ -4,31 +4,13 @@
  * PLATESIEVE_DB_URL, else the config's `store.db`.
  */
 import { Command } from 'commander';
-import { pino } from 'pino';
-import { ConfigError } from '../errors.js';
-import { loadServiceConfig, redactConfig, type ServiceConfig } from '../service/config.js';
-import { redactUrl } from '../service/redact.js';
 import { startStore } from '../store/service.js';
 import { formatRetention } from '../store/retention.js';
 import { openStore } from '../store/open.js';
-import { UsageError } from './errors.js';
+import { daemonSetup, runUntilSignal, startDaemon, type DaemonOptions } from './daemon.js';
 import type { CommandIo } from './match.js';
-import { addNatsOptions, natsFlagsOf, type NatsCliOptions } from './nats-options.js';
+import { addNatsOptions } from './nats-options.js';
 import { auditFileOf, dbUrlOf, type DbCliOptions } from './db-options.js';
-
-interface StoreOptions extends NatsCliOptions, DbCliOptions {
-  config?: string;
-  logLevel?: string;
-}
-
-function loadConfig(opts: StoreOptions): ServiceConfig {
-  try {
-    return loadServiceConfig(opts.config, { nats: opts.nats, natsFlags: natsFlagsOf(opts), logLevel: opts.logLevel }, process.env, { requireHotlists: false });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message, { cause: err });
-    throw err;
-  }
-}
 
 export function registerStoreCommand(program: Command, io: CommandIo): void {
   const store = addNatsOptions(
@@ -40,30 +22,10 @@ export function registerStoreCommand(program: Command, io: CommandIo): void {
       .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (log.level)'),
   )
     .addHelpText('after', '\nLogs are JSON lines (pino) on standard output. SIGTERM or SIGINT stops gracefully: what was received is written and acknowledged first.')
-    .action(async (opts: StoreOptions) => {
-      const config = loadConfig(opts);
-      const url = dbUrlOf(opts, config.store.db);
-      const logger = pino({ level: config.log.level, base: { service: 'platesieve-store' } });
-      logger.info({ config: redactConfig(config), db: redactUrl(url) }, 'starting');
-      let running;
-      try {
-        running = await startStore(config, logger, { dbUrl: url });
-      } catch (err) {
-        if (err instanceof ConfigError) throw new UsageError(err.message, { cause: err });
-        logger.error({ err }, 'start failed');
-        throw err;
-      }
-      const failure = await new Promise<Error | undefined>((resolve) => {
-        const stop = (signal: string): void => {
-          logger.info({ signal }, 'signal received');
-          running.stop().then(() => resolve(undefined), (err: unknown) => resolve(err as Error));
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-        void running.closed.then((err) => err !== undefined && resolve(err));
-      });
-      if (failure !== undefined) throw failure;
-      void io;
+    .action(async (opts: DaemonOptions) => {
+      const { config, url, logger } = daemonSetup(opts, 'platesieve-store');
+      const running = await startDaemon(logger, () => startStore(config, logger, { dbUrl: url }));
+      await runUntilSignal(logger, running);
     });
 
   store
