@@ -19,6 +19,8 @@ import { registerOpsCommand } from './ops.js';
 import { registerLoginCommands } from './login.js';
 import { registerUsersCommand } from './users.js';
 import { registerShareCommand } from './share.js';
+import { registerSensitiveCommand } from './sensitive.js';
+import { registerAlertsCommand } from './alerts.js';
 
 function packageVersion(): string {
   // dist/matcher/cli/ or matcher/cli/: the package root is three or two levels up.
@@ -60,6 +62,8 @@ export function createProgram(io: CommandIo): Command {
   registerLoginCommands(program, io);
   registerUsersCommand(program, io);
   registerShareCommand(program, io);
+  registerSensitiveCommand(program, io);
+  registerAlertsCommand(program, io);
   return program;
 }
 

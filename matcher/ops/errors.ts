@@ -55,7 +55,24 @@ const STATUS: Readonly<Record<string, number>> = {
   ERR_PATTERN: 400,
   ERR_OPTIONS: 400,
   HOLD_NOT_FOUND: 404,
+  // Sensitive places (matcher/sensitive/errors.ts): the body carries `refusal` (and `citation`).
+  ERR_SENSITIVE_NOT_FOUND: 404,
+  ERR_SENSITIVE_SELF_APPROVAL: 403,
+  ERR_SENSITIVE_NOT_PENDING: 409,
+  ERR_SENSITIVE_TAG: 400,
+  ERR_SENSITIVE_PURPOSE: 403,
+  ERR_SENSITIVE_NEXUS: 400,
+  ERR_SENSITIVE_APPROVAL: 403,
+  // Alert verification (matcher/dispositions/): the body carries the refusal's `problem`.
+  ERR_INVALID_DISPOSITION: 400,
+  ERR_ALERT_NOT_FOUND: 404,
+  ERR_ALREADY_DISPOSITIONED: 409,
+  ERR_AGENCY_MISMATCH: 403,
+  ERR_ALERT_QUERY: 400,
 };
+
+/** Codes whose errors carry a `problem` the response repeats (disposition refusals). */
+export const PROBLEM_CODES: ReadonlySet<string> = new Set(['ERR_INVALID_DISPOSITION', 'ERR_ALERT_NOT_FOUND', 'ERR_ALREADY_DISPOSITIONED', 'ERR_AGENCY_MISMATCH']);
 
 /** A request the API refuses for a reason of its own (not the library's). */
 export class OpsError extends PlatesieveError {

@@ -3,11 +3,13 @@
  * routes declare the same lists (their `config.roles`); a test checks the two agree.
  */
 import type { Role } from '../people/index.js';
+import { ALERT_READ_ROLES, ALERT_STATS_ROLES, DISPOSITION_ROLES } from './routes/alerts.js';
 import { AUDIT_ROLES } from './routes/audit.js';
 import { HOLD_RELEASE_ROLES, HOLD_ROLES } from './routes/holds.js';
 import { HOTLIST_ROLES } from './routes/hotlist.js';
 import { REPLAY_ROLES } from './routes/replay.js';
 import { SEARCH_ROLES } from './routes/search.js';
+import { SENSITIVE_DECIDE_ROLES, SENSITIVE_ROLES } from './routes/sensitive.js';
 import { SHARE_DECIDE_ROLES, SHARE_ROLES } from './routes/sharing.js';
 import { USER_ROLES } from './routes/users.js';
 
@@ -36,6 +38,14 @@ export const ENDPOINT_ROLES: Readonly<Record<string, readonly Role[] | 'any' | '
   'POST /api/sharing/requests/:id/deny': SHARE_DECIDE_ROLES,
   'POST /api/sharing/requests/:id/export': SHARE_DECIDE_ROLES,
   'GET /api/sharing/requests/:id/export': SHARE_DECIDE_ROLES,
+  'POST /api/sensitive/requests': SENSITIVE_ROLES,
+  'GET /api/sensitive/requests': SENSITIVE_ROLES,
+  'POST /api/sensitive/requests/:id/approve': SENSITIVE_DECIDE_ROLES,
+  'POST /api/sensitive/requests/:id/deny': SENSITIVE_DECIDE_ROLES,
+  'POST /api/alerts/:id/disposition': DISPOSITION_ROLES,
+  'GET /api/alerts': ALERT_READ_ROLES,
+  'GET /api/alerts/stats': ALERT_STATS_ROLES,
+  'GET /api/alerts/:id': ALERT_READ_ROLES,
   'GET /api/audit': AUDIT_ROLES,
   'GET /api/audit/report': AUDIT_ROLES,
   'POST /api/audit/verify': AUDIT_ROLES,

@@ -14,21 +14,26 @@ import type { NatsConnection } from 'nats';
 import type pg from 'pg';
 import { pino, type Logger } from 'pino';
 import type { AuditSink } from '../audit/types.js';
+import { DEFAULT_WINDOWS, type WindowSettings } from '../dispositions/windows.js';
 import { People } from '../people/index.js';
+import { SensitivePlaces, type SensitivePlacesInput } from '../policy/sensitive.js';
+import { recordSensitivePlaces } from '../sensitive/stored-config.js';
 import { openStore } from '../store/open.js';
 import type { StateMismatchPolicy } from '../types.js';
 import { registerAuth } from './auth.js';
 import type { AuditSource } from './audit-source.js';
 import type { OpsContext } from './context.js';
-import { codeOf, statusOf } from './errors.js';
+import { codeOf, PROBLEM_CODES, statusOf } from './errors.js';
 import { OpsMetrics } from './metrics.js';
 import { LoginLimiter } from './rate-limit.js';
+import { alertRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { holdRoutes } from './routes/holds.js';
 import { hotlistRoutes } from './routes/hotlist.js';
 import { replayRoutes } from './routes/replay.js';
 import { searchRoutes } from './routes/search.js';
+import { sensitiveRoutes } from './routes/sensitive.js';
 import { sessionRoutes } from './routes/session.js';
 import { sharingRoutes } from './routes/sharing.js';
 import { userRoutes } from './routes/users.js';
@@ -60,6 +65,12 @@ export interface OpsServerOptions {
   bucket?: string;
   /** The service's matching settings, which searches follow. */
   matching?: { partialOcr?: boolean; stateMismatch?: StateMismatchPolicy };
+  /**
+   * Camera tags and their rules (the `sensitivePlaces` section; docs/sensitive-places.md).
+   * Given, it is also recorded in the database for direct searches; absent, the default tags
+   * with no camera tagged.
+   */
+  sensitivePlaces?: SensitivePlacesInput;
   logger?: Logger;
   /** Login attempts per client address and minute (0: unlimited). Default 20. */
   loginsPerMinute?: number;
@@ -69,6 +80,8 @@ export interface OpsServerOptions {
   trustProxy?: boolean;
   /** Clock, epoch ms (tests). */
   now?: () => number;
+  /** Confirmation windows of alerts (the `escalation` section); default DEFAULT_WINDOWS. */
+  escalation?: WindowSettings;
 }
 
 /** A built server, not yet listening. */
@@ -88,7 +101,12 @@ export async function createOpsServer(options: OpsServerOptions): Promise<OpsSer
   const now = options.now ?? Date.now;
   const s = options.session ?? {};
   const people = options.people ?? new People({ pool: options.pool, audit: options.audit, sessionTtlMs: s.ttlMs, idleTimeoutMs: s.idleTimeoutMs, maxFailures: s.maxFailures, lockoutMs: s.lockoutMs, now });
-  const store = await openStore({ pool: options.pool, audit: options.audit, actor: 'platesieve-ops', partialOcr: options.matching?.partialOcr, stateMismatch: options.matching?.stateMismatch, now });
+  const places = new SensitivePlaces(options.sensitivePlaces ?? {});
+  if (options.sensitivePlaces !== undefined) {
+    // Not fatal: the API applies its own copy; only direct searches would miss a change.
+    await recordSensitivePlaces(options.pool, options.sensitivePlaces).catch((err: unknown) => logger.warn({ err }, 'could not record sensitivePlaces for direct database searches'));
+  }
+  const store = await openStore({ pool: options.pool, audit: options.audit, actor: 'platesieve-ops', partialOcr: options.matching?.partialOcr, stateMismatch: options.matching?.stateMismatch, sensitivePlaces: places, now });
   const metrics = new OpsMetrics();
   const ctx: OpsContext = {
     people, store, audit: options.audit, auditSource: options.auditSource, nats: options.nats, bucket: options.bucket ?? 'alpr-hotlist',
@@ -125,7 +143,7 @@ export async function createOpsServer(options: OpsServerOptions): Promise<OpsSer
       code = status === 404 ? 'ERR_NOT_FOUND' : 'ERR_BAD_REQUEST';
     }
     if (status >= 500) request.log.error({ err }, 'request failed');
-    const extra = code === 'ERR_PURPOSE_REFUSED' ? pick(err, ['category', 'refusal', 'citation']) : {};
+    const extra = code === 'ERR_PURPOSE_REFUSED' || code.startsWith('ERR_SENSITIVE_') ? pick(err, ['category', 'refusal', 'citation']) : PROBLEM_CODES.has(code) ? pick(err, ['problem']) : {};
     void reply.code(status).send({ error: code, message: status >= 500 && code === 'ERR_INTERNAL' ? 'internal error (logged)' : err.message, ...extra });
   });
   app.setNotFoundHandler((request, reply) => {
@@ -151,7 +169,9 @@ export async function createOpsServer(options: OpsServerOptions): Promise<OpsSer
   userRoutes(app, ctx);
   auditRoutes(app, ctx);
   sharingRoutes(app, ctx, options.pool);
+  sensitiveRoutes(app, ctx, options.pool, places);
   replayRoutes(app, ctx, options.pool);
+  alertRoutes(app, ctx, options.pool, options.escalation ?? DEFAULT_WINDOWS);
   healthRoutes(app, ctx, options.pool);
   app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   await app.ready();

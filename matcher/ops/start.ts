@@ -84,8 +84,10 @@ export async function startOps(config: ServiceConfig, logger: Logger, options: {
     const server = await createOpsServer({
       pool, audit, auditSource: opened.source, nats: nc, bucket: config.liveUpdates.bucket ?? undefined,
       matching: { partialOcr: config.matching.partialOcr, stateMismatch: config.matching.stateMismatch },
+      sensitivePlaces: config.sensitivePlaces,
       session: { ttlMs: config.ops.sessionTtlMinutes * MINUTE, idleTimeoutMs: config.ops.idleTimeoutMinutes * MINUTE, maxFailures: config.ops.maxFailures, lockoutMs: config.ops.lockoutMinutes * MINUTE },
       loginsPerMinute: config.ops.loginsPerMinute, trustProxy: config.ops.trustProxy, https, logger: log, now: options.now,
+      escalation: config.escalation,
     });
     const url = await server.listen({ host: config.ops.host, port: config.ops.port });
     log.info({ url, audit: opened.source.label, nats: nc !== undefined }, 'operations API listening');

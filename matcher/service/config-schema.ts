@@ -287,7 +287,7 @@ export const sensitiveTagSchema = obj({
   description: str().optional(),
   /** The policy clause the rule serves, quoted in refusals. */
   citation: str().optional(),
-  /** Purpose codes for which tagged reads may be returned; absent: every investigative purpose (one that needs a case). */
+  /** Purpose codes for which tagged reads may be returned; absent: the criminal-investigation purposes (investigative ones except INTERNAL_AFFAIRS and CIVIL_LITIGATION). */
   purposes: z.array(str(), { error: 'must be a list of purpose codes' }).optional(),
   /** A supervisor's approval is required before tagged reads are returned. */
   approval: z.boolean({ error: 'must be true or false' }).default(true),

@@ -33,6 +33,12 @@ export interface ShareManifest {
 export interface ShareExport {
   manifest: ShareManifest;
   ndjson: string;
+  /**
+   * Reads of sensitive places matched and were left out (docs/sensitive-places.md). Returned to
+   * the exporting supervisor when the export is made; never in the manifest, which goes to the
+   * other agency and would tell it the vehicle was at such a place.
+   */
+  withheld?: { sensitive: true };
 }
 
 /** Hex SHA-256 of a text's UTF-8 bytes. */

@@ -16,6 +16,8 @@ import { checkPurpose, normalizeCode, purposeError, type PurposeRefusal } from '
 import type { Store, StoreActor } from '../store/open.js';
 import { SCHEMA } from '../store/schema.js';
 import type { SearchQuery } from '../store/search.js';
+import { approvalRefusal, loadApproval } from '../sensitive/approvals.js';
+import { SensitiveError } from '../sensitive/errors.js';
 import { SharingError, type SharingRefusal } from './errors.js';
 import { buildExport, type ShareExport } from './export.js';
 
@@ -44,6 +46,11 @@ export interface ShareRequestInput {
   case: string;
   reason?: string;
   query: ShareQuery;
+  /**
+   * A sensitive-place approval of the requester's, for the same purpose and case
+   * (docs/sensitive-places.md): the export then includes the reads it covers.
+   */
+  sensitiveApproval?: string;
 }
 
 /** One recorded decision. */
@@ -77,7 +84,7 @@ export interface SharingDeps {
 
 interface RequestRow {
   id: string; agency: string; federal: boolean; requester: string; purpose: string; case_no: string; reason: string | null;
-  query: ShareQuery; status: ShareRequest['status']; created_by: string; created_at: string;
+  query: ShareQuery; status: ShareRequest['status']; created_by: string; created_at: string; sensitive_approval: string | null;
 }
 interface ApprovalRow { request_id: string; kind: ApprovalKind; decision: 'approve' | 'deny'; actor: string; role: string; at: string; note: string }
 
@@ -91,7 +98,7 @@ function toRequest(r: RequestRow, approvals: ApprovalRow[]): ShareRequest {
   const approved = new Set(list.filter((a) => a.decision === 'approve').map((a) => a.kind));
   return {
     id: r.id, agency: r.agency, federal: r.federal, requester: r.requester, purpose: r.purpose, case: r.case_no,
-    ...(r.reason !== null ? { reason: r.reason } : {}), query: r.query, status: r.status, createdBy: r.created_by, createdAt: Number(r.created_at),
+    ...(r.reason !== null ? { reason: r.reason } : {}), ...(r.sensitive_approval !== null ? { sensitiveApproval: r.sensitive_approval } : {}), query: r.query, status: r.status, createdBy: r.created_by, createdAt: Number(r.created_at),
     approvals: list, missing: r.status === 'denied' ? [] : requiredKinds(r.federal).filter((k) => !approved.has(k)),
   };
 }
@@ -124,14 +131,32 @@ export class Sharing {
     if (input.federal && NOT_CRIMINAL.has(normalizeCode(input.purpose))) {
       return this.refusePurpose(event, { ok: false, category: 'UNAUTHORIZED_PURPOSE', code: 'FORBIDDEN_PURPOSE', reason: `a federal agency may be given data only for a criminal investigation, not ${input.purpose}`, citation: FEDERAL_CITATION });
     }
+    if (input.sensitiveApproval !== undefined) await this.checkSensitive(event, input);
     const id = `share-${randomUUID()}`;
     const at = this.deps.now();
     await this.deps.pool.query(
-      `INSERT INTO ${S}.share_requests (id, agency, federal, requester, purpose, case_no, reason, query, status, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10)`,
-      [id, input.agency, input.federal, input.requester, normalizeCode(input.purpose), input.case, input.reason ?? null, JSON.stringify(input.query), this.who.actor, at],
+      `INSERT INTO ${S}.share_requests (id, agency, federal, requester, purpose, case_no, reason, query, status, created_by, created_at, sensitive_approval) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)`,
+      [id, input.agency, input.federal, input.requester, normalizeCode(input.purpose), input.case, input.reason ?? null, JSON.stringify(input.query), this.who.actor, at, input.sensitiveApproval ?? null],
     );
     await this.deps.audit.append(this.stamp({ ...event, subject: { ...event.subject, requestId: id } }));
     return (await this.load(this.deps.pool, id)) as ShareRequest;
+  }
+
+  /**
+   * The named sensitive-place approval must be the requester's own, usable now, and for the
+   * request's purpose and case: the supervisor deciding the request sees which one it is, and
+   * the export (made by that supervisor) relies on it (checked again then: it may have expired).
+   */
+  private async checkSensitive(event: AuditEvent, input: ShareRequestInput): Promise<void> {
+    const id = input.sensitiveApproval as string;
+    const a = await loadApproval(this.deps.pool, id);
+    let refusal = approvalRefusal(id, a, { now: this.deps.now(), holder: this.who.actor });
+    if (refusal === undefined && a !== undefined && (a.purpose !== normalizeCode(input.purpose) || a.case !== input.case.trim())) {
+      refusal = new SensitiveError('APPROVAL_SCOPE', `sensitive-place approval ${id} is for ${a.purpose} case ${a.case}, not this request's purpose and case`);
+    }
+    if (refusal === undefined) return;
+    await this.deps.audit.append(this.stamp({ ...event, outcome: 'refused', reason: refusal.message, details: { ...event.details, refusal: refusal.refusal, sensitiveApproval: id } }));
+    throw refusal;
   }
 
   private async refusePurpose(event: AuditEvent, refusal: PurposeRefusal): Promise<never> {
@@ -200,7 +225,10 @@ export class Sharing {
     const ev = { ...base, purpose: req.purpose, case: req.case };
     if (req.status === 'exported') return this.refuseStep(ev, 'ALREADY_EXPORTED', 'the request was exported already: GET its export');
     if (req.status !== 'approved') return this.refuseStep(ev, 'NOT_APPROVED', `only an approved request is exported; this one is ${req.status}${req.missing.length > 0 ? ` (missing: ${req.missing.join(', ')})` : ''}`);
-    const result = await this.deps.store.as(this.who).search({ ...req.query, purpose: req.purpose, case: req.case, reason: req.reason });
+    const result = await this.deps.store.as(this.who).search(
+      { ...req.query, purpose: req.purpose, case: req.case, reason: req.reason, ...(req.sensitiveApproval !== undefined ? { sensitiveApproval: req.sensitiveApproval } : {}) },
+      { approvalHolder: req.createdBy, context: { via: 'export', requestId: id } },
+    );
     const at = this.deps.now();
     const out = buildExport(req, result.hits, { createdAt: at, createdBy: this.who.actor, truncated: result.truncated });
     // The status guard makes a concurrent second export fail here rather than write twice.
@@ -221,7 +249,8 @@ export class Sharing {
       client.release();
     }
     await this.deps.audit.append(this.stamp({ ...ev, subject: { requestId: id, agency: req.agency, count: out.manifest.counts.total }, details: { sha256: out.manifest.sha256, federal: req.federal } }));
-    return out;
+    // Told to the exporting supervisor only: the manifest goes to the other agency.
+    return result.withheld !== undefined ? { ...out, withheld: result.withheld } : out;
   }
 
   /** The export made earlier, byte-identical (audited `export` with `details.copy`). */

@@ -12,11 +12,14 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { AuditLog } from '../audit/index.js';
 import { redactUrl } from '../service/redact.js';
-import type { AuditEvent, AuditSink, JsonValue } from '../audit/types.js';
+import type { AuditEvent, AuditSink, AuditSubject, JsonValue } from '../audit/types.js';
 import { DEFAULT_OCR_CLASSES } from '../core/plate.js';
 import { PurposeRefusedError } from '../errors.js';
 import { checkPurpose, purposeError, type PurposeRefusal } from '../policy/purpose.js';
-import type { StateMismatchPolicy } from '../types.js';
+import { SensitivePlaces, type SensitivePlacesInput } from '../policy/sensitive.js';
+import { approvalRefusal, loadApproval } from '../sensitive/approvals.js';
+import { SensitiveGate } from '../sensitive/gate.js';
+import type { ReadRecord, StateMismatchPolicy } from '../types.js';
 import { addHold, listHolds, releaseHold, type Hold, type HoldRequest } from './holds.js';
 import { runRetention, type RetentionReport } from './retention.js';
 import { migrate, schemaVersion, SCHEMA, SCHEMA_VERSION, type MigrateResult } from './schema.js';
@@ -46,6 +49,12 @@ export interface OpenStoreOptions {
   /** Matching settings searches use (the service's `matching` section). */
   partialOcr?: boolean;
   stateMismatch?: StateMismatchPolicy;
+  /**
+   * Camera tags and their rules (the `sensitivePlaces` section, or resolved). Absent: the ones
+   * the operations API last started with (store_meta `sensitivePlaces`), else the default tags
+   * with no camera tagged. docs/sensitive-places.md.
+   */
+  sensitivePlaces?: SensitivePlacesInput | SensitivePlaces;
   /** Database connections. Default 2. */
   poolSize?: number;
   /** Clock (epoch ms), for tests. */
@@ -68,7 +77,20 @@ export interface SearchRequest extends SearchQuery {
   case?: string;
   /** Required when the window reaches reads older than one year (Lakewood PP-9126 C.5). */
   reason?: string;
+  /** The id of a supervisor's approval to see reads of sensitive places (docs/sensitive-places.md). */
+  sensitiveApproval?: string;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** How a search is made on someone's behalf (the sharing export). */
+export interface SearchCallOptions {
+  /**
+   * Whose approval `sensitiveApproval` must be: default the store's actor. The sharing export
+   * runs as the exporting supervisor on the requester's approval.
+   */
+  approvalHolder?: string;
+  /** Added to the details of the search's sensitive-place audit records (`via`, `requestId`). */
+  context?: { [key: string]: JsonValue };
 }
 
 /** A hold as an operator asks it. */
@@ -79,7 +101,7 @@ export interface HoldAddRequest extends HoldRequest {
 /** An open store. */
 export interface Store {
   readonly actor: string;
-  search(req: SearchRequest): Promise<SearchResult>;
+  search(req: SearchRequest, call?: SearchCallOptions): Promise<SearchResult>;
   holds: {
     add(req: HoldAddRequest): Promise<Hold>;
     /** Audited as `hold.list` when the store has an audit target. */
@@ -150,7 +172,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       throw new Error(`cannot connect to PostgreSQL at ${redactUrl(options.url)}: ${(err as Error).message}`, { cause: err });
     }
   }
-  const ctx: StoreContext = { pool, options, now: options.now ?? Date.now, ocrClasses: undefined };
+  const sp = options.sensitivePlaces;
+  const ctx: StoreContext = { pool, options, now: options.now ?? Date.now, ocrClasses: undefined, places: sp === undefined || sp instanceof SensitivePlaces ? sp : new SensitivePlaces(sp) };
   const store = storeFor(ctx, { actor: options.actor ?? osActor(), roles: options.roles });
   return { ...store, close: () => (ownPool ? pool.end() : Promise.resolve()) };
 }
@@ -160,6 +183,7 @@ interface StoreContext {
   options: OpenStoreOptions;
   now: () => number;
   ocrClasses: string[] | undefined;
+  places: SensitivePlaces | undefined;
 }
 
 type Event = Omit<AuditEvent, 'action'> & { action: AuditEvent['action'] };
@@ -214,10 +238,33 @@ function storeFor(ctx: StoreContext, who: StoreActor): Store {
     return ctx.ocrClasses;
   };
   const hasAudit = typeof options.audit !== 'string' || options.audit !== '';
+  const places = async (): Promise<SensitivePlaces> => {
+    if (ctx.places !== undefined) return ctx.places;
+    const { rows } = await pool.query<{ value: SensitivePlacesInput }>(`SELECT value FROM ${SCHEMA}.store_meta WHERE key = 'sensitivePlaces'`);
+    ctx.places = new SensitivePlaces(rows[0]?.value ?? {});
+    return ctx.places;
+  };
+  // The gate of one search, or undefined when no camera is tagged and no approval is named. A
+  // named approval that cannot be used refuses the search (audited): asking for sensitive reads
+  // on a stale or borrowed approval is an error to fix, not something to answer around.
+  const gateFor = async (req: SearchRequest, call: SearchCallOptions, subject: AuditSubject): Promise<SensitiveGate | undefined> => {
+    const sp = await places();
+    const id = req.sensitiveApproval;
+    if (id === undefined) return sp.active ? new SensitiveGate(sp, req) : undefined;
+    const approval = await loadApproval(pool, id);
+    // A direct database user is an OS account, not a people account that could hold an approval.
+    const holder = options.direct === true ? undefined : (call.approvalHolder ?? actor);
+    const refusal = approvalRefusal(id, approval, { now: now(), holder });
+    if (refusal !== undefined) {
+      await append({ action: 'sensitive.access', outcome: 'refused', purpose: req.purpose, case: req.case, reason: refusal.message, subject: { ...subject, approvalId: id }, details: { ...call.context, refusal: refusal.refusal } });
+      throw refusal;
+    }
+    return new SensitiveGate(sp, req, approval);
+  };
 
   return {
     actor,
-    async search(req) {
+    async search(req, call = {}) {
       const subject = { ...(req.plate !== undefined ? { plate: req.plate } : {}), ...(req.pattern !== undefined ? { pattern: req.pattern } : {}), from: req.from, to: req.to, ...(req.state !== undefined ? { state: req.state } : {}), ...(req.cameraId !== undefined ? { cameraId: req.cameraId } : {}) };
       const event = { action: 'search' as const, purpose: req.purpose, case: req.case, reason: req.reason, subject, details: { tiers: req.tiers ?? null, maxDistance: req.maxDistance ?? null } };
       const check = checkPurpose({ purpose: req.purpose, case: req.case, reason: req.reason });
@@ -226,9 +273,12 @@ function storeFor(ctx: StoreContext, who: StoreActor): Store {
         return refuse(event, new PurposeRefusedError({ category: 'UNDOCUMENTED', refusal: 'MISSING_REASON', reason: 'the window reaches reads older than one year: give --reason', citation: C5 }));
       }
       await ready();
-      const result = await searchReads(pool, req, { ocrClasses: await classes(), partialOcr: options.partialOcr ?? false, stateMismatch: options.stateMismatch ?? 'reject' }, { now: now(), onProgress: req.onProgress });
-      await append({ ...event, subject: { ...subject, count: result.hits.length } });
-      return result;
+      const gate = await gateFor(req, call, subject);
+      const admit = gate !== undefined ? (r: ReadRecord): boolean => gate.admit(r) : undefined;
+      const result = await searchReads(pool, req, { ocrClasses: await classes(), partialOcr: options.partialOcr ?? false, stateMismatch: options.stateMismatch ?? 'reject' }, { now: now(), onProgress: req.onProgress, admit });
+      await append({ ...event, subject: { ...subject, count: result.hits.length }, ...(req.sensitiveApproval !== undefined ? { details: { ...event.details, sensitiveApproval: req.sensitiveApproval } } : {}) });
+      for (const e of gate?.events(subject, call.context) ?? []) await append(e);
+      return gate?.anyWithheld === true ? { ...result, withheld: { sensitive: true } } : result;
     },
     holds: {
       async add(req) {

@@ -23,6 +23,7 @@ import { v5Search } from './migrations/v5-search.js';
 import { v6Dispositions } from './migrations/v6-dispositions.js';
 import { v7Sharing } from './migrations/v7-sharing.js';
 import { v8Escalations } from './migrations/v8-escalations.js';
+import { v9Sensitive } from './migrations/v9-sensitive.js';
 
 /** One schema version. `sql` runs in one transaction. */
 export interface Migration {
@@ -204,6 +205,7 @@ CREATE INDEX historical_hits_read_ts ON ${S}.historical_hits USING brin (read_ts
   v6Dispositions,
   v7Sharing,
   v8Escalations,
+  v9Sensitive,
 ];
 
 /** The newest schema version this code knows. */

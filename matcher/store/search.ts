@@ -76,6 +76,11 @@ export interface SearchResult {
   /** True when more than `limit` reads matched (only the newest `limit` are returned). */
   truncated: boolean;
   ms: number;
+  /**
+   * Present when reads of sensitive places (tagged cameras) matched but were withheld
+   * (docs/sensitive-places.md): a flag, never a count or which reads.
+   */
+  withheld?: { sensitive: true };
 }
 
 /** Why a search was refused. Stable codes; callers switch on these. */
@@ -192,7 +197,15 @@ export async function searchReads(
   pool: pg.Pool,
   q: SearchQuery,
   settings: SearchSettings,
-  options: { now?: number; onProgress?: (done: number, total: number) => void } = {},
+  options: {
+    now?: number;
+    onProgress?: (done: number, total: number) => void;
+    /**
+     * Asked of every hit: false withholds it (sensitive places, store/open.ts). Applied before
+     * the limit, so withheld reads never take the place of returnable ones.
+     */
+    admit?: (record: ReadRecord) => boolean;
+  } = {},
 ): Promise<SearchResult> {
   const started = performance.now();
   const classMap = ocrClassMap(settings.ocrClasses);
@@ -221,7 +234,7 @@ export async function searchReads(
     if (rows !== undefined) {
       const cands = uniqueCandidates(rows);
       const byKey = new Map(cands.map((cand) => [candKey(cand), cand.record!]));
-      const found = await verify(cands, (batch) => Promise.resolve(new Map(batch.map((b) => [candKey(b), byKey.get(candKey(b))!]))), matcher, c.limit, options.onProgress);
+      const found = await verify(cands, (batch) => Promise.resolve(new Map(batch.map((b) => [candKey(b), byKey.get(candKey(b))!]))), matcher, c.limit, options.onProgress, options.admit);
       return { ...found, ms: performance.now() - started };
     }
   }
@@ -240,7 +253,7 @@ export async function searchReads(
       // Primary-key lookups only from here on: keep the planner off whole-table plans.
       await client.query('SET LOCAL enable_seqscan = off');
       await client.query('SET LOCAL enable_hashjoin = off');
-      const found = await verify(cands, (batch) => fetchRecords(client, batch), matcher, c.limit, options.onProgress);
+      const found = await verify(cands, (batch) => fetchRecords(client, batch), matcher, c.limit, options.onProgress, options.admit);
       await client.query('COMMIT');
       return { ...found, ms: performance.now() - started };
     } catch (err) {
@@ -317,6 +330,7 @@ async function verify(
   matcher: Matcher,
   limit: number,
   onProgress?: (done: number, total: number) => void,
+  admit?: (record: ReadRecord) => boolean,
 ): Promise<Omit<SearchResult, 'ms'>> {
   const total = cands.length;
   const hits: SearchHit[] = [];
@@ -338,7 +352,7 @@ async function verify(
     const alertOf = new Map(alerts.map((a) => [a.readId, a]));
     for (let i = 0; i < reads.length; i++) {
       const a = alertOf.get(reads[i].id);
-      if (a === undefined) continue;
+      if (a === undefined || (admit !== undefined && !admit(reads[i]))) continue;
       if (hits.length === limit) {
         truncated = true;
         break;

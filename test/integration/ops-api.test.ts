@@ -191,6 +191,14 @@ function sample(endpoint: string, role: Role): { url: string; body?: unknown } {
     case 'POST /api/sharing/requests/:id/deny': return { url: '/api/sharing/requests/no-such/deny', body: { note: 'table' } };
     case 'POST /api/sharing/requests/:id/export': return { url: '/api/sharing/requests/no-such/export' };
     case 'GET /api/sharing/requests/:id/export': return { url: '/api/sharing/requests/no-such/export' };
+    case 'POST /api/sensitive/requests': return { url: '/api/sensitive/requests', body: { tags: ['healthcare'], purpose: 'ROBBERY', case: '26-1', nexus: 'table: suspect fled the robbery to the clinic lot' } };
+    case 'GET /api/sensitive/requests': return { url: '/api/sensitive/requests' };
+    case 'POST /api/sensitive/requests/:id/approve': return { url: '/api/sensitive/requests/no-such/approve', body: { note: 'table' } };
+    case 'POST /api/sensitive/requests/:id/deny': return { url: '/api/sensitive/requests/no-such/deny', body: { note: 'table' } };
+    case 'POST /api/alerts/:id/disposition': return { url: '/api/alerts/no-such-alert/disposition', body: { outcome: 'confirmed' } };
+    case 'GET /api/alerts': return { url: `/api/alerts?from=${REAL_NOW - DAY}&to=${REAL_NOW}` };
+    case 'GET /api/alerts/stats': return { url: `/api/alerts/stats?from=${REAL_NOW - DAY}&to=${REAL_NOW}` };
+    case 'GET /api/alerts/:id': return { url: '/api/alerts/no-such-alert' };
     default: throw new Error(`no sample for ${endpoint}`);
   }
 }
@@ -212,11 +220,12 @@ describe('roles', () => {
     }
     const expected = guarded.flatMap(([endpoint, allowed]) => ROLES.map((role) => `${endpoint} ${role} ${allowed.includes(role) ? 'allowed' : 'refused'}`));
     expect(outcome).toEqual(expected);
-    // The operator has none of these; the auditor only the audit log.
-    expect(outcome.filter((o) => o.includes(' operator allowed'))).toEqual([]);
-    expect(outcome.filter((o) => o.includes(' auditor allowed')).map((o) => o.split(' ').slice(0, 2).join(' '))).toEqual(['GET /api/audit', 'GET /api/audit/report', 'POST /api/audit/verify']);
+    // The operator only verifies alerts; the auditor reads the audit log and the alert statistics.
+    const allowedTo = (role: Role): string[] => outcome.filter((o) => o.endsWith(` ${role} allowed`)).map((o) => o.split(' ').slice(0, 2).join(' '));
+    expect(allowedTo('operator').sort()).toEqual(['GET /api/alerts', 'GET /api/alerts/:id', 'POST /api/alerts/:id/disposition']);
+    expect(allowedTo('auditor').sort()).toEqual(['GET /api/alerts/stats', 'GET /api/audit', 'GET /api/audit/report', 'POST /api/audit/verify']);
     const refusals = await auditWhere((r) => r.action === 'session.refused' && r.actor === 'u-operator');
-    expect(refusals.length).toBe(guarded.length);
+    expect(refusals.length).toBe(guarded.filter(([, allowed]) => !allowed.includes('operator')).length);
     expect(refusals[0]).toMatchObject({ outcome: 'refused', details: { roles: ['operator'] } });
   }, 60_000);
 

@@ -2,7 +2,8 @@
  * POST /api/search: the store's retrospective search (docs/store.md) for analysts and
  * supervisors, with the logged-in user as the audit actor. Purpose rules as in the library:
  * forbidden purposes refused and audited, investigative purposes need a case, a window
- * reaching back more than a year needs a reason.
+ * reaching back more than a year needs a reason. Reads of sensitive places are withheld unless
+ * the search names an approval that covers them (docs/sensitive-places.md).
  */
 import type { FastifyInstance } from 'fastify';
 import { MATCH_TIERS, type MatchTier } from '../../types.js';
@@ -27,6 +28,7 @@ interface SearchBody {
   purpose: string;
   case?: string;
   reason?: string;
+  sensitiveApproval?: string;
 }
 
 const hitSchema = {
@@ -66,10 +68,18 @@ export function searchRoutes(app: FastifyInstance, ctx: OpsContext): void {
           purpose: { type: 'string', minLength: 1, description: 'purpose code (docs/audit.md)' },
           case: { type: 'string', minLength: 1 },
           reason: { type: 'string', minLength: 1, description: 'required when the window reaches reads older than one year' },
+          sensitiveApproval: { type: 'string', minLength: 1, description: 'your approved sensitive-place approval (docs/sensitive-places.md) for this purpose and case' },
         },
       },
       response: {
-        200: { type: 'object', required: ['hits', 'scanned', 'truncated', 'ms'], properties: { hits: { type: 'array', items: hitSchema }, scanned: { type: 'integer' }, truncated: { type: 'boolean' }, ms: { type: 'number' } } },
+        200: {
+          type: 'object',
+          required: ['hits', 'scanned', 'truncated', 'ms'],
+          properties: {
+            hits: { type: 'array', items: hitSchema }, scanned: { type: 'integer' }, truncated: { type: 'boolean' }, ms: { type: 'number' },
+            withheld: { type: 'object', properties: { sensitive: { type: 'boolean' } }, description: 'present when reads of sensitive places matched and were withheld: a flag, never a count (docs/sensitive-places.md)' },
+          },
+        },
         ...authErrors,
       },
     },

@@ -24,6 +24,7 @@ interface RequestBody {
   purpose: string;
   case: string;
   reason?: string;
+  sensitiveApproval?: string;
   query: { plate?: string; pattern?: string; tiers?: MatchTier[]; maxDistance?: number; state?: string; cameraId?: string; from: number | string; to: number | string; limit?: number };
 }
 
@@ -34,11 +35,12 @@ const requestSchema = {
   required: ['id', 'agency', 'federal', 'requester', 'purpose', 'case', 'query', 'status', 'createdBy', 'createdAt', 'approvals', 'missing'],
   properties: {
     id: { type: 'string' }, agency: { type: 'string' }, federal: { type: 'boolean' }, requester: { type: 'string' }, purpose: { type: 'string' }, case: { type: 'string' },
-    reason: { type: 'string' }, query: freeObject, status: { type: 'string' }, createdBy: { type: 'string' }, createdAt: { type: 'number' },
+    reason: { type: 'string' }, sensitiveApproval: { type: 'string' }, query: freeObject, status: { type: 'string' }, createdBy: { type: 'string' }, createdAt: { type: 'number' },
     approvals: { type: 'array', items: freeObject }, missing: { type: 'array', items: { type: 'string' } },
   },
 } as const;
-const exportSchema = { type: 'object', required: ['manifest', 'ndjson'], properties: { manifest: freeObject, ndjson: { type: 'string' } } } as const;
+const withheldSchema = { type: 'object', properties: { sensitive: { type: 'boolean' } }, description: 'reads of sensitive places matched and were left out (docs/sensitive-places.md); never in the manifest' } as const;
+const exportSchema = { type: 'object', required: ['manifest', 'ndjson'], properties: { manifest: freeObject, ndjson: { type: 'string' }, withheld: withheldSchema } } as const;
 const errors = { ...authErrors, 404: errorSchema } as const;
 
 export function sharingRoutes(app: FastifyInstance, ctx: OpsContext, pool: pg.Pool): void {
@@ -55,6 +57,7 @@ export function sharingRoutes(app: FastifyInstance, ctx: OpsContext, pool: pg.Po
         additionalProperties: false,
         properties: {
           agency: text, federal: { type: 'boolean', description: 'a federal agency: Clear Creek 424.4 rules apply' }, requester: text, purpose: text, case: text, reason: text,
+          sensitiveApproval: { ...text, description: 'your approved sensitive-place approval for this purpose and case: the export includes the reads it covers' },
           query: {
             type: 'object',
             required: ['from', 'to'],
