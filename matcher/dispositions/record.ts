@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { AuditSink } from '../audit/types.js';
 import { PlatesieveError } from '../errors.js';
+import { agencyToken } from '../service/subjects.js';
 import { SCHEMA } from '../store/schema.js';
 import { InvalidDispositionError, validateDisposition, type Disposition } from './validate.js';
 
@@ -47,7 +48,10 @@ export interface RecordOptions {
    * never the actor) or the consuming service's identity (NATS, where `by` is the publisher's).
    */
   actor: string;
-  /** NATS: the agency of the subject (`alpr.dispositions.<agency>`); the alert must be that agency's. */
+  /**
+   * NATS: the agency token of the subject (`alpr.dispositions.<agency>`); the alert must be that
+   * agency's, compared as its alert subject spells it (`UNKNOWN` for an alert without agency).
+   */
   agency?: string;
 }
 
@@ -73,7 +77,9 @@ export async function recordDisposition(deps: RecordDeps, input: unknown, option
   const { rows } = await deps.pool.query<AlertFacts>(`SELECT agency, list, alert->>'plate' AS plate FROM ${S}.alerts WHERE alert_id = $1 LIMIT 1`, [d.alertId]);
   const alert = rows[0];
   if (alert === undefined) return refuse(deps, options, d.alertId, 'ALERT_NOT_FOUND', `no stored alert ${d.alertId}`);
-  if (options.agency !== undefined && alert.agency !== options.agency) {
+  // The token as the alert was published (`alpr.alerts.<token>`): an alert without agency is
+  // `UNKNOWN` there, and an ORI with characters NATS gives meaning to has them as `_`.
+  if (options.agency !== undefined && agencyToken(alert.agency ?? undefined) !== options.agency) {
     return refuse(deps, options, d.alertId, 'AGENCY_MISMATCH', `alert ${d.alertId} is not agency ${options.agency}'s`);
   }
   const inserted = await deps.pool.query(

@@ -54,6 +54,11 @@ export interface FinalizeDeps {
    */
   shareWithEntryOwner?: boolean;
   onShared?: (alert: { alertId?: string; entryId?: string; list: string }, from: string, to: string) => void;
+  /**
+   * Per list type, a minimum score above the matcher's `minScore` (`matching.listMinScore`): a
+   * hit on an entry of the list scoring below it is no hit, as `platesieve replay` counts it.
+   */
+  listMinScore?: Readonly<Record<string, number>>;
 }
 
 /** The header a shared copy of an alert carries: the agency whose camera read the plate. */
@@ -198,6 +203,8 @@ export function finalizeBatch(
         }
         // An entry stops matching at its `expires`, not at the next build (expiry.ts).
         if (lapsed(entry, now)) continue;
+        const floor = deps.listMinScore?.[entry.list];
+        if (floor !== undefined && hit.score < floor) continue;
         matched++;
         const alert = buildAlert(hr.read, hr.read.id, entry, hit.entry, hit, ctx);
         alert.alertId = `${inc.key}.${hr.index}.${hit.entry}`;

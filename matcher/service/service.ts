@@ -254,7 +254,7 @@ class Service implements RunningService {
   private finalizeDeps(): FinalizeDeps {
     const c = this.config;
     const onShared: FinalizeDeps['onShared'] = (a, from, to) => this.logger.info({ alertId: a.alertId, entryId: a.entryId, list: a.list, from, to }, 'alert shared with the agency that owns the entry');
-    return { subjects: this.subjects, metrics: this.metrics, suppressor: this.suppressor, retention: c.retention, maxOutputBytes: this.maxOutputBytes, shareWithEntryOwner: c.shareWithEntryOwner, onShared };
+    return { subjects: this.subjects, metrics: this.metrics, suppressor: this.suppressor, retention: c.retention, maxOutputBytes: this.maxOutputBytes, shareWithEntryOwner: c.shareWithEntryOwner, listMinScore: c.matching.listMinScore, onShared };
   }
 
   private retire(gen: Generation): void {

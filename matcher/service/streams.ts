@@ -59,7 +59,24 @@ export async function ensureOutputStreams(nc: NatsConnection, config: ServiceCon
   return streams;
 }
 
-async function putStreams(nc: NatsConnection, config: ServiceConfig, logger: Logger, streams: ReadonlyArray<{ name: string; subjects: string[]; maxAgeDays: number }>): Promise<void> {
+/**
+ * The stream of alert dispositions published on `<prefix>.dispositions.<agency>`
+ * (docs/contracts.md "Dispositions and escalations"). Named after the output streams so that
+ * configurations with their own `outStream` (a test's, a second deployment's) never share it;
+ * 30 days, as dead letters: once stored in PostgreSQL a disposition is kept there.
+ */
+export function dispositionsStream(config: Pick<ServiceConfig, 'subjects' | 'jetstream'>): { name: string; subjects: string[]; maxAgeDays: number } {
+  return { name: `${config.jetstream.outStream}_DISPOSITIONS`, subjects: [`${config.subjects.prefix}.dispositions.>`], maxAgeDays: 30 };
+}
+
+/** Creates or updates the dispositions stream (`platesieve store`); returns its name. */
+export async function ensureDispositionsStream(nc: NatsConnection, config: Pick<ServiceConfig, 'subjects' | 'jetstream'>, logger: Logger): Promise<string> {
+  const stream = dispositionsStream(config);
+  await putStreams(nc, config, logger, [stream]);
+  return stream.name;
+}
+
+async function putStreams(nc: NatsConnection, config: Pick<ServiceConfig, 'jetstream'>, logger: Logger, streams: ReadonlyArray<{ name: string; subjects: string[]; maxAgeDays: number }>): Promise<void> {
   const jsm = await nc.jetstreamManager();
   const js = config.jetstream;
   const wanted = streams.map((s) => ({ name: s.name, subjects: s.subjects, max_age: nanos(s.maxAgeDays * DAY_MS), retention: JsRetention.Limits }));

@@ -17,6 +17,13 @@ export class StoreMetrics {
   readonly lag: Gauge<'stream'>;
   readonly retentionDropped: Counter<'table'>;
   readonly retentionRuns: Counter<'outcome'>;
+  // Dispositions from NATS and escalations (matcher/dispositions/nats-consumer.ts, escalation.ts).
+  readonly dispositions: Counter<'source' | 'outcome'>;
+  readonly dispositionsRefused: Counter<'problem'>;
+  readonly dispositionsDeferred: Counter<'reason'>;
+  readonly escalations: Counter<'kind' | 'list'>;
+  readonly escalationFailures: Counter<'stage'>;
+  readonly awaitingDisposition: Gauge;
 
   constructor(defaultMetrics = true) {
     const registers = [this.registry];
@@ -34,6 +41,14 @@ export class StoreMetrics {
     this.lag = new Gauge({ name: 'platesieve_store_consumer_lag', help: 'Messages not yet delivered to the store, by stream (consumer num_pending)', labelNames: ['stream'], registers });
     this.retentionDropped = new Counter({ name: 'platesieve_store_retention_rows_deleted_total', help: 'Rows deleted by the retention job, by table', labelNames: ['table'], registers });
     this.retentionRuns = new Counter({ name: 'platesieve_store_retention_runs_total', help: 'Retention runs, by outcome', labelNames: ['outcome'], registers });
+    this.dispositions = new Counter({ name: 'platesieve_dispositions_total', help: 'Dispositions recorded, by source and outcome', labelNames: ['source', 'outcome'], registers });
+    this.dispositionsRefused = new Counter({ name: 'platesieve_dispositions_refused_total', help: 'Dispositions from NATS not recorded (dead-lettered), by problem', labelNames: ['problem'], registers });
+    this.dispositionsDeferred = new Counter({
+      name: 'platesieve_dispositions_deferred_total', help: 'Dispositions from NATS handed back for redelivery, by reason (database, alert_not_stored, deadletter)', labelNames: ['reason'], registers,
+    });
+    this.escalations = new Counter({ name: 'platesieve_escalations_total', help: 'Alerts escalated for want of a disposition in their window, by window kind and list', labelNames: ['kind', 'list'], registers });
+    this.escalationFailures = new Counter({ name: 'platesieve_escalation_failures_total', help: 'Escalation steps that failed, by stage (sweep, publish, audit)', labelNames: ['stage'], registers });
+    this.awaitingDisposition = new Gauge({ name: 'platesieve_alerts_awaiting_disposition', help: 'Live alerts inside their confirmation window with no disposition yet (at the last sweep)', registers });
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'platesieve_store_' });
   }
 

@@ -4,12 +4,15 @@
  * its rows committed; a failed transaction naks its messages for redelivery; a message that can
  * never become a row is terminated and counted. Killing the store, PostgreSQL or nats-server at
  * any moment therefore loses nothing (unacknowledged messages come back) and duplicates nothing
- * (the writer skips rows already stored).
+ * (the writer skips rows already stored). It also records dispositions published on NATS and
+ * escalates alerts left without one past their confirmation window (matcher/dispositions/).
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { AckPolicy, DeliverPolicy, connect, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
-import { AuditLog } from '../audit/index.js';
+import { AuditLog, PgAuditLog } from '../audit/index.js';
+import { EscalationSweep } from '../dispositions/escalation.js';
+import { startDispositionConsumer } from '../dispositions/nats-consumer.js';
 import { DEFAULT_OCR_CLASSES, ocrClassMap } from '../core/plate.js';
 import { natsConnectionOptions } from '../service/connection.js';
 import type { ServiceConfig } from '../service/config.js';
@@ -283,6 +286,15 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
     })().catch((err: unknown) => log.error({ err, stream: s.name }, 'consumer stopped'));
   }
 
+  // Dispositions from NATS and the escalation sweep (matcher/dispositions/): audited in the
+  // PostgreSQL log, the one every store process and the operations API share.
+  const audit = await PgAuditLog.open(pool, { actor: config.audit.actor, now });
+  const dispositions = await startDispositionConsumer({ nc, pool, audit, config, log, metrics, actor: config.audit.actor, now });
+  const escalation = config.escalation.enabled
+    ? new EscalationSweep({ nc, pool, audit, log, metrics, prefix, settings: config.escalation, actor: config.audit.actor, now })
+    : undefined;
+  escalation?.start();
+
   // Historical hits (historical.ts): stored reads searched for every hotlist entry added.
   const hist = config.store.historicalDays > 0 || Object.keys(config.store.historicalDaysByList).length > 0
     ? await startHistorical({ nc, pool, config, log, search: searchReads, classes: ocrClasses, registry: metrics.registry, now })
@@ -352,6 +364,8 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
     closed,
     async stop() {
       stopping = true;
+      await escalation?.stop();
+      await dispositions.stop();
       await hist?.stop();
       clearInterval(lagTimer);
       if (retentionTimer !== undefined) clearInterval(retentionTimer);
@@ -360,6 +374,7 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
       await Promise.all(inFlight);
       await nc.drain().catch(() => undefined);
       await ops?.close();
+      await audit.close();
       await pool.end();
       log.info('store stopped');
       resolveClosed(undefined);
