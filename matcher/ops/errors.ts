@@ -14,6 +14,8 @@ export const OPS_ERROR_CODES = [
   'ERR_NOT_FOUND',
   'ERR_NATS_UNAVAILABLE',
   'ERR_AUDIT_UNAVAILABLE',
+  // GET /api/alerts/live: the instance serves its maximum of streams.
+  'ERR_LIVE_FULL',
   'ERR_INTERNAL',
 ] as const;
 export type OpsErrorCode = (typeof OPS_ERROR_CODES)[number];
@@ -26,6 +28,7 @@ const STATUS: Readonly<Record<string, number>> = {
   ERR_NOT_FOUND: 404,
   ERR_NATS_UNAVAILABLE: 503,
   ERR_AUDIT_UNAVAILABLE: 503,
+  ERR_LIVE_FULL: 503,
   ERR_INTERNAL: 500,
   // People (matcher/people/errors.ts)
   ERR_AUTH_INVALID: 401,

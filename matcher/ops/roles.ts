@@ -7,6 +7,7 @@ import { ALERT_READ_ROLES, ALERT_STATS_ROLES, DISPOSITION_ROLES } from './routes
 import { AUDIT_ROLES } from './routes/audit.js';
 import { HOLD_RELEASE_ROLES, HOLD_ROLES } from './routes/holds.js';
 import { HOTLIST_ROLES } from './routes/hotlist.js';
+import { ALERT_LIVE_ROLES } from './routes/live.js';
 import { REPLAY_ROLES } from './routes/replay.js';
 import { SEARCH_ROLES } from './routes/search.js';
 import { SENSITIVE_DECIDE_ROLES, SENSITIVE_ROLES } from './routes/sensitive.js';
@@ -46,9 +47,11 @@ export const ENDPOINT_ROLES: Readonly<Record<string, readonly Role[] | 'any' | '
   'GET /api/alerts': ALERT_READ_ROLES,
   'GET /api/alerts/stats': ALERT_STATS_ROLES,
   'GET /api/alerts/:id': ALERT_READ_ROLES,
+  'GET /api/alerts/live': ALERT_LIVE_ROLES,
   'GET /api/audit': AUDIT_ROLES,
   'GET /api/audit/report': AUDIT_ROLES,
   'POST /api/audit/verify': AUDIT_ROLES,
+  'GET /api/dashboard': 'any',
   'GET /healthz': 'public',
   'GET /metrics': 'public',
   'GET /openapi.json': 'public',

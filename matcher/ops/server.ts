@@ -23,14 +23,19 @@ import type { StateMismatchPolicy } from '../types.js';
 import { registerAuth } from './auth.js';
 import type { AuditSource } from './audit-source.js';
 import type { OpsContext } from './context.js';
+import { registerConsole, type ConsoleOption } from './console.js';
+import { DashboardSampler, type DashboardSource } from './dashboard.js';
 import { codeOf, PROBLEM_CODES, statusOf } from './errors.js';
+import { LiveFeed } from './live-feed.js';
 import { OpsMetrics } from './metrics.js';
 import { LoginLimiter } from './rate-limit.js';
 import { alertRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { holdRoutes } from './routes/holds.js';
 import { hotlistRoutes } from './routes/hotlist.js';
+import { liveRoutes } from './routes/live.js';
 import { replayRoutes } from './routes/replay.js';
 import { searchRoutes } from './routes/search.js';
 import { sensitiveRoutes } from './routes/sensitive.js';
@@ -82,6 +87,14 @@ export interface OpsServerOptions {
   now?: () => number;
   /** Confirmation windows of alerts (the `escalation` section); default DEFAULT_WINDOWS. */
   escalation?: WindowSettings;
+  /** The browser console (`ops.console`): served from `root` (default the package's `dist/console`); `false`: not served. */
+  console?: ConsoleOption;
+  /** `subjects.prefix`: the live stream follows `<prefix>.alerts.>`, `.escalations.>`, `.dispositions.>`. Default `alpr`. */
+  subjectPrefix?: string;
+  /** Live stream limits: streams per instance (default 200), heartbeat (default 15 000 ms), session re-check (default 60 000 ms). */
+  live?: { maxClients?: number; heartbeatMs?: number; sessionCheckMs?: number };
+  /** The dashboards (`ops.dashboardSources`, `ops.dashboardSeconds`); sampled only with sources. */
+  dashboard?: { sources: DashboardSource[]; intervalSeconds: number };
 }
 
 /** A built server, not yet listening. */
@@ -91,8 +104,10 @@ export interface OpsServer {
   readonly metrics: OpsMetrics;
   /** Starts listening; resolves with the base URL (`http://127.0.0.1:8443`). */
   listen(where: { host: string; port: number }): Promise<string>;
-  /** Stops listening (in-flight requests finish first). */
+  /** Stops listening (in-flight requests finish first; live streams are ended). */
   close(): Promise<void>;
+  /** Live alert streams open now. */
+  liveClients(): number;
 }
 
 /** Builds the API over open resources. */
@@ -172,9 +187,22 @@ export async function createOpsServer(options: OpsServerOptions): Promise<OpsSer
   sensitiveRoutes(app, ctx, options.pool, places);
   replayRoutes(app, ctx, options.pool);
   alertRoutes(app, ctx, options.pool, options.escalation ?? DEFAULT_WINDOWS);
+  const live = options.nats !== undefined ? new LiveFeed({ nats: options.nats, prefix: options.subjectPrefix, windows: options.escalation, maxClients: options.live?.maxClients, heartbeatMs: options.live?.heartbeatMs, logger, now }) : undefined;
+  // Open streams would keep close() waiting for ever: they end first.
+  app.addHook('preClose', (done) => {
+    live?.close();
+    done();
+  });
+  liveRoutes(app, ctx, live, options.live?.sessionCheckMs);
+  const dashboardSeconds = options.dashboard?.intervalSeconds ?? 10;
+  const sampler = (options.dashboard?.sources.length ?? 0) > 0 ? new DashboardSampler({ sources: options.dashboard?.sources ?? [], intervalSeconds: dashboardSeconds, logger }) : undefined;
+  app.addHook('onClose', async () => sampler?.stop());
+  dashboardRoutes(app, sampler, dashboardSeconds);
   healthRoutes(app, ctx, options.pool);
   app.get('/openapi.json', { schema: { hide: true } }, () => Promise.resolve(app.swagger()));
+  await registerConsole(app, options.console);
   await app.ready();
+  sampler?.start();
 
   return {
     app,
@@ -188,6 +216,7 @@ export async function createOpsServer(options: OpsServerOptions): Promise<OpsSer
       return `${options.https !== undefined ? 'https' : 'http'}://${host}:${port}`;
     },
     close: () => app.close(),
+    liveClients: () => live?.size ?? 0,
   };
 }
 

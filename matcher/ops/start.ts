@@ -88,6 +88,9 @@ export async function startOps(config: ServiceConfig, logger: Logger, options: {
       session: { ttlMs: config.ops.sessionTtlMinutes * MINUTE, idleTimeoutMs: config.ops.idleTimeoutMinutes * MINUTE, maxFailures: config.ops.maxFailures, lockoutMs: config.ops.lockoutMinutes * MINUTE },
       loginsPerMinute: config.ops.loginsPerMinute, trustProxy: config.ops.trustProxy, https, logger: log, now: options.now,
       escalation: config.escalation,
+      console: config.ops.console ? {} : false,
+      subjectPrefix: config.subjects.prefix,
+      dashboard: { sources: config.ops.dashboardSources, intervalSeconds: config.ops.dashboardSeconds },
     });
     const url = await server.listen({ host: config.ops.host, port: config.ops.port });
     log.info({ url, audit: opened.source.label, nats: nc !== undefined }, 'operations API listening');

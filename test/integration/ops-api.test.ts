@@ -77,7 +77,9 @@ beforeAll(async () => {
   nats = await startNatsServer({ jetstream: true });
   nc = await connect({ servers: nats.url });
   bucket = `ops-${uniquePrefix()}`;
-  const common = { pool, audit, auditSource: pgAuditSource(pool), nats: nc, bucket, now, loginsPerMinute: 0, session: { idleTimeoutMs: 30 * 60_000, ttlMs: 8 * 3_600_000, maxFailures: 3, lockoutMs: 15 * 60_000 } };
+  // live.maxClients 0: inject waits for the end of a response, and a live stream has none; with
+  // no place left the allowed roles get 503 ERR_LIVE_FULL (ops-live.test.ts opens real streams).
+  const common = { pool, audit, auditSource: pgAuditSource(pool), nats: nc, bucket, now, loginsPerMinute: 0, live: { maxClients: 0 }, session: { idleTimeoutMs: 30 * 60_000, ttlMs: 8 * 3_600_000, maxFailures: 3, lockoutMs: 15 * 60_000 } };
   a = await createOpsServer(common);
   b = await createOpsServer(common);
   for (const role of ROLES) {
@@ -199,6 +201,7 @@ function sample(endpoint: string, role: Role): { url: string; body?: unknown } {
     case 'GET /api/alerts': return { url: `/api/alerts?from=${REAL_NOW - DAY}&to=${REAL_NOW}` };
     case 'GET /api/alerts/stats': return { url: `/api/alerts/stats?from=${REAL_NOW - DAY}&to=${REAL_NOW}` };
     case 'GET /api/alerts/:id': return { url: '/api/alerts/no-such-alert' };
+    case 'GET /api/alerts/live': return { url: '/api/alerts/live' };
     default: throw new Error(`no sample for ${endpoint}`);
   }
 }
@@ -222,7 +225,7 @@ describe('roles', () => {
     expect(outcome).toEqual(expected);
     // The operator only verifies alerts; the auditor reads the audit log and the alert statistics.
     const allowedTo = (role: Role): string[] => outcome.filter((o) => o.endsWith(` ${role} allowed`)).map((o) => o.split(' ').slice(0, 2).join(' '));
-    expect(allowedTo('operator').sort()).toEqual(['GET /api/alerts', 'GET /api/alerts/:id', 'POST /api/alerts/:id/disposition']);
+    expect(allowedTo('operator').sort()).toEqual(['GET /api/alerts', 'GET /api/alerts/:id', 'GET /api/alerts/live', 'POST /api/alerts/:id/disposition']);
     expect(allowedTo('auditor').sort()).toEqual(['GET /api/alerts/stats', 'GET /api/audit', 'GET /api/audit/report', 'POST /api/audit/verify']);
     const refusals = await auditWhere((r) => r.action === 'session.refused' && r.actor === 'u-operator');
     expect(refusals.length).toBe(guarded.filter(([, allowed]) => !allowed.includes('operator')).length);
