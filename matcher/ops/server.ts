@@ -66,8 +66,8 @@ export interface OpsServerOptions {
   session?: OpsSessionSettings;
   /** For live hotlist changes and `/healthz`; without it the hotlist routes answer 503. */
   nats?: NatsConnection;
-  /** The key-value bucket the services follow (`liveUpdates.bucket`). Default `alpr-hotlist`. */
-  bucket?: string;
+  /** The key-value bucket the services follow (`liveUpdates.bucket`). Default `alpr-hotlist`; null: live changes are off (the hotlist routes answer 503). */
+  bucket?: string | null;
   /** The service's matching settings, which searches follow. */
   matching?: { partialOcr?: boolean; stateMismatch?: StateMismatchPolicy };
   /**
@@ -124,7 +124,7 @@ export async function createOpsServer(options: OpsServerOptions): Promise<OpsSer
   const store = await openStore({ pool: options.pool, audit: options.audit, actor: 'platesieve-ops', partialOcr: options.matching?.partialOcr, stateMismatch: options.matching?.stateMismatch, sensitivePlaces: places, now });
   const metrics = new OpsMetrics();
   const ctx: OpsContext = {
-    people, store, audit: options.audit, auditSource: options.auditSource, nats: options.nats, bucket: options.bucket ?? 'alpr-hotlist',
+    people, store, audit: options.audit, auditSource: options.auditSource, nats: options.nats, bucket: options.bucket === undefined ? 'alpr-hotlist' : options.bucket,
     logger, metrics, limiter: new LoginLimiter(options.loginsPerMinute ?? 20, now), now,
   };
 

@@ -73,16 +73,15 @@ export async function startOps(config: ServiceConfig, logger: Logger, options: {
     }
     const opened = await openAudit(config, pool);
     audit = opened.sink;
-    if (config.liveUpdates.bucket !== null) {
-      try {
-        nc = await connect({ ...natsConnectionOptions(config.nats), name: 'platesieve-ops' });
-      } catch (err) {
-        // The API is still useful without NATS: only live hotlist changes need it (health says degraded).
-        log.warn({ err: (err as Error).message }, 'NATS unavailable: live hotlist changes are off until restart');
-      }
+    try {
+      nc = await connect({ ...natsConnectionOptions(config.nats), name: 'platesieve-ops' });
+    } catch (err) {
+      // The API is still useful without NATS: only live hotlist changes and the console's live
+      // alerts need it (health says degraded).
+      log.warn({ err: (err as Error).message }, 'NATS unavailable: live hotlist changes and live alerts are off until restart');
     }
     const server = await createOpsServer({
-      pool, audit, auditSource: opened.source, nats: nc, bucket: config.liveUpdates.bucket ?? undefined,
+      pool, audit, auditSource: opened.source, nats: nc, bucket: config.liveUpdates.bucket,
       matching: { partialOcr: config.matching.partialOcr, stateMismatch: config.matching.stateMismatch },
       sensitivePlaces: config.sensitivePlaces,
       session: { ttlMs: config.ops.sessionTtlMinutes * MINUTE, idleTimeoutMs: config.ops.idleTimeoutMinutes * MINUTE, maxFailures: config.ops.maxFailures, lockoutMs: config.ops.lockoutMinutes * MINUTE },

@@ -26,14 +26,16 @@ const idParams = { type: 'object', required: ['id'], properties: { id: { type: '
 const changeResponse = { type: 'object', required: ['id', 'revision'], properties: { id: { type: 'string' }, revision: { type: 'integer' }, entry: freeObject } } as const;
 
 export function hotlistRoutes(app: FastifyInstance, ctx: OpsContext): void {
-  let bucket: Promise<{ kv: KV; js: JetStreamClient }> | undefined;
-  const open = (): Promise<{ kv: KV; js: JetStreamClient }> => {
+  let bucket: Promise<{ kv: KV; js: JetStreamClient; name: string }> | undefined;
+  const open = (): Promise<{ kv: KV; js: JetStreamClient; name: string }> => {
     const nc = ctx.nats;
     if (nc === undefined) throw new OpsError('ERR_NATS_UNAVAILABLE', 'this instance has no NATS connection: live hotlist changes are unavailable');
+    const name = ctx.bucket;
+    if (name === null) throw new OpsError('ERR_NATS_UNAVAILABLE', 'live hotlist changes are off (liveUpdates.bucket is null)');
     // Opens (creates, as the CLI does) the bucket once; a failure is retried on the next request.
-    bucket ??= nc.jetstream().views.kv(ctx.bucket, { history: 10 }).then((kv) => ({ kv, js: nc.jetstream() }), (err: unknown) => {
+    bucket ??= nc.jetstream().views.kv(name, { history: 10 }).then((kv) => ({ kv, js: nc.jetstream(), name }), (err: unknown) => {
       bucket = undefined;
-      throw new OpsError('ERR_NATS_UNAVAILABLE', `cannot open bucket ${ctx.bucket}: ${(err as Error).message}`, { cause: err });
+      throw new OpsError('ERR_NATS_UNAVAILABLE', `cannot open bucket ${name}: ${(err as Error).message}`, { cause: err });
     });
     return bucket;
   };
@@ -56,9 +58,9 @@ export function hotlistRoutes(app: FastifyInstance, ctx: OpsContext): void {
       throw purposeError(verdict);
     }
     checkEntry(entry);
-    const { js } = await open();
+    const { js, name } = await open();
     await audit(request, { action, purpose: entry.purpose, case: entry.case, subject });
-    const revision = await putLive(js, ctx.bucket, `${ENTRY_PREFIX}${entry.id}`, JSON.stringify(entry), { actor: who.actor, purpose: entry.purpose, case: entry.case });
+    const revision = await putLive(js, name, `${ENTRY_PREFIX}${entry.id}`, JSON.stringify(entry), { actor: who.actor, purpose: entry.purpose, case: entry.case });
     return { id: entry.id, revision, entry: { ...entry } };
   });
 
@@ -74,12 +76,12 @@ export function hotlistRoutes(app: FastifyInstance, ctx: OpsContext): void {
   }, async (request) => {
     const who = actorOf(request);
     const { id } = request.params;
-    const { kv, js } = await open();
+    const { kv, js, name } = await open();
     const live = await kv.get(`${ENTRY_PREFIX}${id}`);
     const isPartial = live !== null && live.operation === 'PUT' && typeof live.json<HotlistEntry>().pattern === 'string';
     await audit(request, { action: isPartial ? 'partial.cancel' : 'entry.remove', case: request.body.case, reason: request.body.reason, subject: { entryId: id } });
     const value = JSON.stringify({ by: who.actor, reason: request.body.reason, at: ctx.now() });
-    const revision = await putLive(js, ctx.bucket, `${CANCEL_PREFIX}${id}`, value, { actor: who.actor, reason: request.body.reason, case: request.body.case });
+    const revision = await putLive(js, name, `${CANCEL_PREFIX}${id}`, value, { actor: who.actor, reason: request.body.reason, case: request.body.case });
     return { id, revision };
   });
 
@@ -95,9 +97,9 @@ export function hotlistRoutes(app: FastifyInstance, ctx: OpsContext): void {
   }, async (request) => {
     const who = actorOf(request);
     const { id } = request.params;
-    const { js } = await open();
+    const { js, name } = await open();
     await audit(request, { action: 'entry.remove', reason: request.body.reason, subject: { entryId: id } });
-    const revision = await deleteLive(js, ctx.bucket, `${ENTRY_PREFIX}${id}`, { actor: who.actor, reason: request.body.reason });
+    const revision = await deleteLive(js, name, `${ENTRY_PREFIX}${id}`, { actor: who.actor, reason: request.body.reason });
     return { id, revision };
   });
 }
