@@ -11,17 +11,17 @@ import type { AuditRecord } from '../../matcher/audit/types.js';
 import { DEFAULT_OCR_CLASSES } from '../../matcher/core/plate.js';
 import { pgAuditSource } from '../../matcher/ops/audit-source.js';
 import { createOpsServer, type OpsServer } from '../../matcher/ops/server.js';
-import { People, type Role } from '../../matcher/people/index.js';
+import type { Role } from '../../matcher/people/index.js';
 import { prepareDatabase } from '../../matcher/store/open.js';
 import { alertRow } from '../../matcher/store/rows.js';
 import { StoreWriter } from '../../matcher/store/writer.js';
 import type { Alert } from '../../matcher/types.js';
+import { addAndLogin, injectAs, type ApiResult } from '../helpers/ops.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
 const REAL_NOW = Date.now();
-const PASSWORD = 'correct horse battery staple';
 let clock = REAL_NOW;
 const now = (): number => clock;
 
@@ -62,12 +62,7 @@ const STATS_SET: Array<[Alert, string, string | undefined]> = [
   [alert('s6', S0 + 6000, { plate: '7A8C123', hotlistPlate: '7ABC123', list: WP, priority: 1, match: 'ocr', score: 0.77, cameraId: 'cam-B' }), 'no_action', undefined],
 ];
 
-interface Res { status: number; body: Record<string, unknown> }
-
-async function call(method: string, url: string, user: string, body?: unknown): Promise<Res> {
-  const r = await ops.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${tokens.get(user) ?? 'none'}` }, ...(body !== undefined ? { payload: body as Record<string, unknown> } : {}) });
-  return { status: r.statusCode, body: r.body === '' ? {} : (JSON.parse(r.body) as Record<string, unknown>) };
-}
+const call = (method: string, url: string, user: string, body?: unknown): Promise<ApiResult> => injectAs(ops, tokens.get(user) ?? 'none', method, url, body);
 
 async function auditWhere(filter: (r: AuditRecord) => boolean): Promise<AuditRecord[]> {
   return (await readPgAudit(pool, { limit: 100_000 })).filter(filter);
@@ -88,14 +83,7 @@ beforeAll(async () => {
     escalation: { urgentMinutes: 10, routineMinutes: 60, urgentPriority: 2, lists: { AMBER: 5 } },
   });
   const users: Array<[string, Role]> = [['opr', 'operator'], ['opr2', 'operator'], ['ana', 'analyst'], ['sup', 'supervisor'], ['aud', 'auditor']];
-  for (const [name, role] of users) {
-    const r = await ops.people.addUser({ username: name, password: PASSWORD, roles: [role] }, 'test-setup');
-    clock += 30_000;
-    const totp = r.totp !== undefined ? People.totpNow(r.totp.secret, clock) : undefined;
-    const s = await ops.app.inject({ method: 'POST', url: '/api/login', payload: { username: name, password: PASSWORD, ...(totp !== undefined ? { totp } : {}) } });
-    expect(s.statusCode).toBe(200);
-    tokens.set(name, (JSON.parse(s.body) as { token: string }).token);
-  }
+  for (const [name, token] of await addAndLogin(ops, users, () => (clock += 30_000))) tokens.set(name, token);
 }, 60_000);
 
 afterAll(async () => {

@@ -17,18 +17,18 @@ import { writeSession } from '../../matcher/cli/api-client.js';
 import { DEFAULT_OCR_CLASSES, ocrClassMap } from '../../matcher/core/plate.js';
 import { pgAuditSource } from '../../matcher/ops/audit-source.js';
 import { createOpsServer, type OpsServer } from '../../matcher/ops/server.js';
-import { People, type Role } from '../../matcher/people/index.js';
+import type { Role } from '../../matcher/people/index.js';
 import { prepareDatabase } from '../../matcher/store/open.js';
 import { readRow } from '../../matcher/store/rows.js';
 import { StoreWriter } from '../../matcher/store/writer.js';
 import type { ReadRecord } from '../../matcher/types.js';
 import { CLI, ROOT, ensureBuilt, type RunResult } from '../helpers/cli.js';
+import { addAndLogin, injectAs, type ApiResult } from '../helpers/ops.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const REAL_NOW = Date.now();
-const PASSWORD = 'correct horse battery staple';
 let clock = REAL_NOW;
 const now = (): number => clock;
 
@@ -42,19 +42,14 @@ function rec(id: string, cameraId: string, ts: number): ReadRecord {
   return { id, plate: '7ABC123', ts, state: 'CA', cameraId, agency: 'CA0010000', hit: false, alertIds: [], retention: { policy: 'default', class: 'nonhit', expiresAt: ts + 800 * DAY, basis: 'b' } };
 }
 
-interface Res { status: number; body: Record<string, unknown> }
-
-async function call(method: string, url: string, user: string, body?: unknown): Promise<Res> {
-  const r = await ops.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${tokens.get(user) ?? 'none'}` }, ...(body !== undefined ? { payload: body as Record<string, unknown> } : {}) });
-  return { status: r.statusCode, body: r.body === '' ? {} : (JSON.parse(r.body) as Record<string, unknown>) };
-}
+const call = (method: string, url: string, user: string, body?: unknown): Promise<ApiResult> => injectAs(ops, tokens.get(user) ?? 'none', method, url, body);
 
 async function auditWhere(filter: (r: AuditRecord) => boolean): Promise<AuditRecord[]> {
   return (await readPgAudit(pool, { limit: 100_000 })).filter(filter);
 }
 
 const steps = (recs: AuditRecord[]): string[] => recs.map((x) => `${x.action} ${x.actor} ${x.outcome}`);
-const ids = (r: Res): string[] => ((r.body.hits ?? []) as Array<{ id: string }>).map((h) => h.id).sort();
+const ids = (r: ApiResult): string[] => ((r.body.hits ?? []) as Array<{ id: string }>).map((h) => h.id).sort();
 const window = { plate: '7ABC123', from: REAL_NOW - 10 * DAY, to: REAL_NOW };
 const felony = { ...window, purpose: 'FELONY_INVESTIGATION', case: 'C-1' };
 const nexus = 'the shooting suspect was driven to St. Luke\'s emergency entrance minutes after the shooting (witness statement, report 26-1187)';
@@ -82,14 +77,7 @@ beforeAll(async () => {
     sensitivePlaces: { tags: {}, cameras: { 'cam-clinic': ['healthcare'] }, approvalHours: 2 },
   });
   const users: Array<[string, Role]> = [['ana', 'analyst'], ['ana2', 'analyst'], ['sup1', 'supervisor'], ['sup2', 'supervisor']];
-  for (const [name, role] of users) {
-    const r = await ops.people.addUser({ username: name, password: PASSWORD, roles: [role] }, 'test-setup');
-    clock += 30_000;
-    const totp = r.totp !== undefined ? People.totpNow(r.totp.secret, clock) : undefined;
-    const s = await ops.app.inject({ method: 'POST', url: '/api/login', payload: { username: name, password: PASSWORD, ...(totp !== undefined ? { totp } : {}) } });
-    expect(s.statusCode).toBe(200);
-    tokens.set(name, (JSON.parse(s.body) as { token: string }).token);
-  }
+  for (const [name, token] of await addAndLogin(ops, users, () => (clock += 30_000))) tokens.set(name, token);
 }, 60_000);
 
 afterAll(async () => {

@@ -18,18 +18,18 @@ import { DEFAULT_OCR_CLASSES, ocrClassMap } from '../../matcher/core/plate.js';
 import { writeSession } from '../../matcher/cli/api-client.js';
 import { pgAuditSource } from '../../matcher/ops/audit-source.js';
 import { createOpsServer, type OpsServer } from '../../matcher/ops/server.js';
-import { People, type Role } from '../../matcher/people/index.js';
+import type { Role } from '../../matcher/people/index.js';
 import { prepareDatabase } from '../../matcher/store/open.js';
 import { readRow } from '../../matcher/store/rows.js';
 import { StoreWriter } from '../../matcher/store/writer.js';
 import type { ReadRecord } from '../../matcher/types.js';
 import { CLI, ROOT, ensureBuilt, type RunResult } from '../helpers/cli.js';
 import { startNatsServer, uniquePrefix, type NatsServerHandle } from '../helpers/nats-server.js';
+import { addAndLogin, injectAs, type ApiResult } from '../helpers/ops.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
 const DAY = 86_400_000;
 const REAL_NOW = Date.now();
-const PASSWORD = 'correct horse battery staple';
 let clock = REAL_NOW;
 const now = (): number => clock;
 
@@ -45,13 +45,7 @@ function rec(id: string, plate: string, ts: number): ReadRecord {
   return { id, plate, ts, state: 'CA', cameraId: 'cam-1', agency: 'CA0010000', hit: false, alertIds: [], retention: { policy: 'default', class: 'nonhit', expiresAt: ts + 800 * DAY, basis: 'b' } };
 }
 
-interface Res { status: number; body: Record<string, unknown>; raw: string; headers: Record<string, unknown> }
-
-async function call(method: string, url: string, user: string, body?: unknown): Promise<Res> {
-  const r = await ops.app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${tokens.get(user) ?? 'none'}` }, ...(body !== undefined ? { payload: body as Record<string, unknown> } : {}) });
-  const json = (r.headers['content-type'] ?? '').toString().startsWith('application/json');
-  return { status: r.statusCode, body: json && r.body !== '' ? (JSON.parse(r.body) as Record<string, unknown>) : {}, raw: r.body, headers: r.headers };
-}
+const call = (method: string, url: string, user: string, body?: unknown): Promise<ApiResult> => injectAs(ops, tokens.get(user) ?? 'none', method, url, body);
 
 async function auditWhere(filter: (r: AuditRecord) => boolean): Promise<AuditRecord[]> {
   return (await readPgAudit(pool, { limit: 100_000 })).filter(filter);
@@ -76,14 +70,7 @@ beforeAll(async () => {
   nc = await connect({ servers: nats.url });
   ops = await createOpsServer({ pool, audit, auditSource: pgAuditSource(pool), nats: nc, bucket: `share-${uniquePrefix()}`, now, loginsPerMinute: 0 });
   const users: Array<[string, Role]> = [['ana', 'analyst'], ['sup1', 'supervisor'], ['sup2', 'supervisor'], ['opr', 'operator'], ['aud', 'auditor']];
-  for (const [name, role] of users) {
-    const r = await ops.people.addUser({ username: name, password: PASSWORD, roles: [role] }, 'test-setup');
-    clock += 30_000;
-    const totp = r.totp !== undefined ? People.totpNow(r.totp.secret, clock) : undefined;
-    const s = await ops.app.inject({ method: 'POST', url: '/api/login', payload: { username: name, password: PASSWORD, ...(totp !== undefined ? { totp } : {}) } });
-    expect(s.statusCode).toBe(200);
-    tokens.set(name, (JSON.parse(s.body) as { token: string }).token);
-  }
+  for (const [name, token] of await addAndLogin(ops, users, () => (clock += 30_000))) tokens.set(name, token);
 }, 60_000);
 
 afterAll(async () => {
