@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import type { AuditSink } from '../audit/types.js';
 import type { ServiceConfig } from '../service/config.js';
-import { ensureDispositionsStream } from '../service/streams.js';
+import { dispositionsStream, ensureDispositionsStream } from '../service/streams.js';
 import type { StoreMetrics } from '../store/metrics.js';
 import { alertIdOf, deadLetterHeaders, dispositionAgency, duplicateOf, precheck, replySubject, type Answer, type NatsProblem } from './nats-message.js';
 import { DispositionRefusedError, recordDisposition } from './record.js';
@@ -71,19 +71,30 @@ interface Refusal {
   alertId?: string;
 }
 
-/** Creates the stream and the durable consumer if need be, and starts consuming. */
+/**
+ * The error of a store whose consumer is not there to use (`jetstream.createStreams: false`):
+ * the administrators create it, as a store started once with their credential would.
+ */
+export function missingConsumer(stream: string, consumer: string, cause: unknown): Error {
+  return new Error(`consumer ${consumer} on stream ${stream} not available (${(cause as Error).message}): with jetstream.createStreams false the NATS administrators create the streams and consumers (docs/security.md)`, { cause });
+}
+
+/** Creates the stream and the durable consumer if need be (`jetstream.createStreams`), and starts consuming. */
 export async function startDispositionConsumer(o: DispositionConsumerOptions): Promise<DispositionConsumer> {
   const { nc, pool, audit, config, log, metrics, actor } = o;
   const now = o.now ?? Date.now;
   const alertWaitMs = o.alertWaitMs ?? 30_000;
   const alertRetryMs = o.alertRetryMs ?? 5_000;
   const prefix = config.subjects.prefix;
-  const stream = await ensureDispositionsStream(nc, config, log);
+  // `jetstream.createStreams: false`: the administrators created the stream and the consumer.
+  const manage = config.jetstream.createStreams;
+  const stream = manage ? await ensureDispositionsStream(nc, config, log) : dispositionsStream(config).name;
   const name = `${config.store.consumer}${CONSUMER_SUFFIX}`;
   const jsm = await nc.jetstreamManager();
   try {
     await jsm.consumers.info(stream, name);
-  } catch {
+  } catch (err) {
+    if (!manage) throw missingConsumer(stream, name, err);
     await jsm.consumers.add(stream, {
       durable_name: name, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(ACK_WAIT_MS), max_ack_pending: 1_000,

@@ -12,12 +12,12 @@ import type { Logger } from 'pino';
 import { AckPolicy, DeliverPolicy, connect, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { AuditLog, PgAuditLog } from '../audit/index.js';
 import { EscalationSweep } from '../dispositions/escalation.js';
-import { startDispositionConsumer } from '../dispositions/nats-consumer.js';
+import { missingConsumer, startDispositionConsumer } from '../dispositions/nats-consumer.js';
 import { DEFAULT_OCR_CLASSES, ocrClassMap } from '../core/plate.js';
 import { natsConnectionOptions } from '../service/connection.js';
 import type { ServiceConfig } from '../service/config.js';
 import { startOpsServer, type HealthReport, type OpsServer } from '../service/http.js';
-import { ensureOutputStreams } from '../service/streams.js';
+import { ensureOutputStreams, outputStreams } from '../service/streams.js';
 import { unpackr } from '../service/msgpack.js';
 import { ActiveHolds } from './holds.js';
 import { HoldMirror } from './hold-mirror.js';
@@ -101,7 +101,11 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
   const writer = new StoreWriter(pool, holds);
 
   const nc: NatsConnection = await connect(natsConnectionOptions(config.nats));
-  const streams = await ensureOutputStreams(nc, config, log);
+  // `jetstream.createStreams: false`: the NATS administrators created the streams and the
+  // consumers; a user without stream and consumer create or update permissions only uses them
+  // (docs/security.md, docs/examples/nats-accounts.conf).
+  const manage = config.jetstream.createStreams;
+  const streams = manage ? await ensureOutputStreams(nc, config, log) : outputStreams(config);
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
   // The active plate holds, mirrored to the services so they tag held reads `hold` (hold-mirror.ts).
@@ -113,7 +117,8 @@ export async function startStore(config: ServiceConfig, logger: Logger, options:
   for (const s of streams) {
     try {
       await jsm.consumers.info(s.name, config.store.consumer);
-    } catch {
+    } catch (err) {
+      if (!manage) throw missingConsumer(s.name, config.store.consumer, err);
       await jsm.consumers.add(s.name, {
         durable_name: config.store.consumer, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
         ack_wait: nanos(60_000), max_ack_pending: config.store.maxAckPending,
