@@ -1,8 +1,9 @@
 /**
  * The records store's part of `platesieve demo`: when PostgreSQL answers (PLATESIEVE_DB_URL, else
  * postgres://postgres@127.0.0.1:5432/postgres), the demo runs `store` in-process on a database of
- * its own, then shows what landed, a retrospective search, an evidence hold and a retention dry
- * run, and drops the database. When it does not answer, the demo says so and goes on without it.
+ * its own, then shows what landed, a retrospective search, an evidence hold, a few alerts
+ * dispositioned and the false-alert statistics they give, a retention dry run, and drops the
+ * database. When it does not answer, the demo says so and goes on without it.
  */
 import { join } from 'node:path';
 import pg from 'pg';
@@ -11,6 +12,10 @@ import type { ServiceConfig } from '../service/config.js';
 import { startStore, type RunningStore } from '../store/service.js';
 import { openStore } from '../store/open.js';
 import { redactUrl } from '../service/redact.js';
+import { AuditLog } from '../audit/index.js';
+import { recordDisposition } from '../dispositions/record.js';
+import { statsRows } from '../dispositions/query.js';
+import { computeAlertStats } from '../dispositions/stats.js';
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -77,9 +82,10 @@ export async function startDemoStore(config: ServiceConfig, logger: Logger, dir:
             const hold = await store.holds.add({ plate: alertPlate, case: 'DEMO-1', purpose: 'VEHICLE_THEFT', reason: 'demo: reads of a stolen vehicle kept as evidence' });
             write(`store: hold add --plate ${alertPlate} --case DEMO-1: ${hold.records} records copied into evidence (${hold.holdId})`);
           }
+          await dispositionDemo(pool, join(dir, 'audit.log'), write);
           const r = await store.retention.run({ dryRun: true });
           write(`store: retention --dry-run: ${r.totalRows} rows due today (the demo's reads are kept ${config.retention.default.nonhitDays} days, hits ${config.retention.default.hitDays})`);
-          write(`store: every search, hold and retention run above is in the audit log (platesieve audit verify)`);
+          write(`store: every search, hold, disposition and retention run above is in the audit log (platesieve audit verify)`);
         } finally {
           await store.close();
         }
@@ -89,4 +95,28 @@ export async function startDemoStore(config: ServiceConfig, logger: Logger, dir:
       }
     },
   };
+}
+
+/**
+ * Verification, shown on the demo's own alerts: a person would check each against the image
+ * and the NCIC record; the demo stands in with a rule (exact hits confirmed, the rest rejected
+ * as misreads) and says so, then prints what `platesieve alerts stats` would.
+ */
+async function dispositionDemo(pool: pg.Pool, auditFile: string, write: (line: string) => void): Promise<void> {
+  const { rows } = await pool.query<{ alert_id: string; match: string }>('SELECT alert_id, match FROM platesieve.alerts ORDER BY ts DESC LIMIT 40');
+  if (rows.length === 0) return;
+  const audit = await AuditLog.open(auditFile, { actor: 'demo-operator' });
+  try {
+    const at = Date.now();
+    for (const r of rows) {
+      const d = r.match === 'exact' ? { outcome: 'confirmed', verifiedWith: 'NCIC (demo)' } : { outcome: 'rejected', reason: 'misread', note: 'demo rule: non-exact tiers rejected' };
+      await recordDisposition({ pool, audit }, { alertId: r.alert_id, by: 'demo-operator', at, ...d }, { source: 'api', actor: 'demo-operator' });
+    }
+  } finally {
+    await audit.close();
+  }
+  const stats = computeAlertStats(await statsRows(pool, { from: Date.now() - 86_400_000, to: Date.now() + 60_000 }), 0.95);
+  const tiers = Object.entries(stats.byTier).filter(([, g]) => g.dispositioned > 0).map(([t, g]) => `${t} ${g.confirmed}/${g.dispositioned} confirmed`).join(', ');
+  write(`store: alerts disposition: ${rows.length} alerts dispositioned by a demo rule standing in for an operator (exact confirmed, others rejected as misreads)`);
+  write(`store: alerts stats: ${stats.total.alerts} alerts, ${stats.total.dispositioned} dispositioned; by tier: ${tiers}`);
 }
