@@ -10,7 +10,7 @@ trap 'rm -rf "$work"' EXIT
 # The build is already there: packing must not rebuild it (prepare would).
 tarball="$(cd "$root" && npm pack --ignore-scripts --silent --pack-destination "$work" | tail -n 1)"
 listing="$(tar -tzf "$work/$tarball")"
-for must in package/LICENSE package/core-wasm/build/release.wasm package/dist/matcher/index.js package/dist/matcher/cli/main.js; do
+for must in package/LICENSE package/core-wasm/build/release.wasm package/dist/matcher/index.js package/dist/matcher/cli/main.js package/dist/console/index.html; do
   grep -qx "$must" <<<"$listing" || { echo "check-package: $must missing from the tarball"; exit 1; }
 done
 if grep -qE '^package/(bench|test|dist/bench|dist/test|reliability|fuzz)/|\.map$|fixtures/sample/(reads|truth)\.ndjson' <<<"$listing"; then
