@@ -18,6 +18,7 @@ import { dispositionsStream, ensureDispositionsStream } from '../service/streams
 import type { StoreMetrics } from '../store/metrics.js';
 import { alertIdOf, deadLetterHeaders, dispositionAgency, duplicateOf, precheck, replySubject, type Answer, type NatsProblem } from './nats-message.js';
 import { DispositionRefusedError, recordDisposition } from './record.js';
+import { publishRecorded } from './recorded-event.js';
 import { InvalidDispositionError, validateDisposition, type Disposition } from './validate.js';
 
 export { REPLY_TO_HEADER, type Answer, type NatsProblem } from './nats-message.js';
@@ -187,6 +188,7 @@ export async function startDispositionConsumer(o: DispositionConsumerOptions): P
       }
       const recorded = await recordDisposition({ pool, audit }, input, { source: 'nats', actor, agency });
       m.ack();
+      publishRecorded(nc, prefix, recorded, log);
       metrics.dispositions.inc({ source: 'nats', outcome: recorded.outcome });
       log.info({ alertId: recorded.alertId, agency: recorded.agency, list: recorded.list, outcome: recorded.outcome, seq: m.info.streamSequence }, 'disposition recorded');
       answer(m, { ok: true, alertId: recorded.alertId });

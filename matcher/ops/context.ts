@@ -18,6 +18,8 @@ export interface OpsContext {
   auditSource: AuditSource;
   /** The live hotlist bucket's connection; hotlist routes answer 503 without it. */
   nats?: NatsConnection;
+  /** Subject prefix of the services (`subjects.prefix`): events of recorded dispositions. */
+  prefix: string;
   /** null: live hotlist changes are off (`liveUpdates.bucket: null`). */
   bucket: string | null;
   logger: Logger;

@@ -1,6 +1,6 @@
 /**
  * The live feed behind GET /api/alerts/live (routes/live.ts): one NATS subscription per server
- * to `<prefix>.alerts.>`, `<prefix>.escalations.>` and `<prefix>.dispositions.>`, fanned out as
+ * to `<prefix>.alerts.>`, `<prefix>.escalations.>` and `<prefix>.disposed.>` (recorded dispositions), fanned out as
  * Server-Sent Events to every connected console. The subscriptions exist only while a client is
  * connected, so an ops instance nobody watches decodes nothing. Each message is decoded and
  * serialized once, whatever the number of clients.
@@ -156,7 +156,7 @@ export class LiveFeed {
     const kinds: Array<[string, (m: Msg) => void]> = [
       [`${p}.alerts.>`, (m) => this.onAlert(m)],
       [`${p}.escalations.>`, (m) => this.onOther('escalation', m)],
-      [`${p}.dispositions.>`, (m) => this.onOther('disposition', m)],
+      [`${p}.disposed.>`, (m) => this.onOther('disposition', m)],
     ];
     this.subs = kinds.map(([subject, handle]) => this.options.nats.subscribe(subject, {
       callback: (err, m) => {

@@ -124,7 +124,7 @@ export async function createOpsServer(options: OpsServerOptions): Promise<OpsSer
   const store = await openStore({ pool: options.pool, audit: options.audit, actor: 'platesieve-ops', partialOcr: options.matching?.partialOcr, stateMismatch: options.matching?.stateMismatch, sensitivePlaces: places, now });
   const metrics = new OpsMetrics();
   const ctx: OpsContext = {
-    people, store, audit: options.audit, auditSource: options.auditSource, nats: options.nats, bucket: options.bucket === undefined ? 'alpr-hotlist' : options.bucket,
+    people, store, audit: options.audit, auditSource: options.auditSource, nats: options.nats, bucket: options.bucket === undefined ? 'alpr-hotlist' : options.bucket, prefix: options.subjectPrefix ?? 'alpr',
     logger, metrics, limiter: new LoginLimiter(options.loginsPerMinute ?? 20, now), now,
   };
 

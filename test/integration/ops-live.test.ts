@@ -14,6 +14,9 @@ import { pgAuditSource } from '../../matcher/ops/audit-source.js';
 import { createOpsServer, type OpsServer } from '../../matcher/ops/server.js';
 import { People, type Role } from '../../matcher/people/index.js';
 import { prepareDatabase } from '../../matcher/store/open.js';
+import { alertRow } from '../../matcher/store/rows.js';
+import { StoreWriter } from '../../matcher/store/writer.js';
+import type { Alert } from '../../matcher/types.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
 
@@ -187,8 +190,10 @@ describe('GET /api/alerts/live', () => {
     const escalation = { alertId: 'al-1', agency: 'A1', deadline: ts + 10 * MINUTE, escalatedAt: Date.now() };
     nc.publish('alpr.escalations.A1', JSON.stringify(escalation));
     expect((await s.next((e) => e.event === 'escalation')).data).toEqual(escalation);
-    const disposition = { alertId: 'al-1', outcome: 'confirmed', actor: 'op.one' };
-    nc.publish('alpr.dispositions.A1', JSON.stringify(disposition));
+    // A recorded disposition's event (the store's or another instance's), not the store's input subject.
+    const disposition = { alertId: 'al-1', outcome: 'confirmed', by: 'op.one', at: ts, source: 'nats' };
+    nc.publish('alpr.dispositions.A1', JSON.stringify({ ...disposition, alertId: 'input-only' }));
+    nc.publish('alpr.disposed.A1', JSON.stringify(disposition));
     expect((await s.next((e) => e.event === 'disposition')).data).toEqual(disposition);
     // Another prefix's subjects, and undecodable bodies, are not events.
     nc.publish('other.alerts.A1', JSON.stringify({ ...baseAlert, alertId: 'al-x' }));
@@ -205,6 +210,27 @@ describe('GET /api/alerts/live', () => {
     const records = (await readPgAudit(pool, { limit: 10_000 })).filter((r) => r.action === 'alert.live');
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ actor: 'op.one', outcome: 'ok', details: { roles: ['operator'] } });
+  });
+
+  it("streams a disposition recorded through the API to every open console, as alpr.disposed.<agency>", async () => {
+    const retention = { default: { policy: 'default', nonhitDays: 30, hitDays: 365, basis: 'test' }, agencies: {} };
+    const stored = { ...baseAlert, alertId: 'al-api', ts: Date.now(), priority: 2 } as unknown as Alert;
+    await new StoreWriter(pool).write({ reads: [], alerts: [alertRow(stored, retention, new Map(), Date.now())], deadletters: [] });
+    const watcher = await openStream(await userToken('sup.watch', 'supervisor'));
+    const events = nc.subscribe('alpr.disposed.>');
+    await nc.flush();
+    const op = await userToken('op.api', 'operator');
+    const res = await fetch(`${url}/api/alerts/al-api/disposition`, { method: 'POST', headers: { authorization: `Bearer ${op}`, 'content-type': 'application/json' }, body: JSON.stringify({ outcome: 'confirmed', verifiedWith: 'NCIC' }) });
+    expect(res.status).toBe(200);
+    const seen = (await watcher.next((e) => e.event === 'disposition')).data;
+    expect(seen).toMatchObject({ alertId: 'al-api', outcome: 'confirmed', by: 'op.api', verifiedWith: 'NCIC', source: 'api', agency: 'A1', list: 'STOLEN_VEHICLE' });
+    for await (const m of events) {
+      expect(m.subject).toBe('alpr.disposed.A1');
+      expect(m.json()).toEqual(seen);
+      break;
+    }
+    watcher.abort.abort();
+    await until(() => ops.liveClients() === 0);
   });
 
   it('refuses an auditor (403), a request without a token (401), and a token in the query string', async () => {

@@ -212,6 +212,7 @@ describe('NATS accounts and permissions of docs/examples/nats-accounts.conf', ()
     const alerts = collect(admin, `alpr.alerts.${AGENCY}`).messages;
     // Answers come on the Platesieve-Reply-To subject: an `_INBOX.` one, the only kind the store may publish to.
     const answers = collect(admin, '_INBOX.acc-answers.>').messages;
+    const disposed = collect(admin, 'alpr.disposed.>').messages;
     await admin.flush();
     const camera = await as('camera', PASSWORDS.CAMERA_PASS);
     try {
@@ -237,6 +238,10 @@ describe('NATS accounts and permissions of docs/examples/nats-accounts.conf', ()
     await waitFor(async () => (await rows(`SELECT 1 FROM platesieve.dispositions WHERE alert_id = $1 AND source = 'nats'`, [answered])) === 1, 20_000, 'disposition recorded');
     await waitFor(() => answers.some((m) => m.subject === '_INBOX.acc-answers.1'), 15_000, 'answer to the disposition');
     expect(answers.find((m) => m.subject === '_INBOX.acc-answers.1')!.json()).toEqual({ ok: true, alertId: answered });
+    // ...and announced to consoles and integrators on alpr.disposed.<agency>.
+    await waitFor(() => disposed.length === 1, 15_000, 'event of the recorded disposition');
+    expect(disposed[0].subject).toBe(`alpr.disposed.${AGENCY}`);
+    expect(disposed[0].json()).toMatchObject({ alertId: answered, outcome: 'rejected', reason: 'misread', by: 'officer 7', source: 'nats', agency: AGENCY });
 
     // One on another agency's subject is refused: dead-lettered (which the store then stores too) and answered.
     await js.publish('alpr.dispositions.CO0000000', enc.encode(JSON.stringify({ ...disposition, alertId: pending })), { headers: replyTo(2) });
@@ -267,7 +272,7 @@ describe('NATS accounts and permissions of docs/examples/nats-accounts.conf', ()
       // The console's live stream: alerts, escalations and dispositions.
       const seen = collect(ops, 'alpr.alerts.>').messages;
       collect(ops, 'alpr.escalations.>');
-      collect(ops, 'alpr.dispositions.>');
+      collect(ops, 'alpr.disposed.>');
       await ops.flush();
 
       // A read that hits nothing yet, stored by the store...

@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { AuditEvent } from '../../audit/types.js';
 import { getAlert, listAlerts, MAX_ALERT_LIMIT, statsRows } from '../../dispositions/query.js';
 import { recordDisposition } from '../../dispositions/record.js';
+import { publishRecorded } from '../../dispositions/recorded-event.js';
 import { computeAlertStats } from '../../dispositions/stats.js';
 import { OUTCOMES, REJECT_REASONS } from '../../dispositions/validate.js';
 import type { WindowSettings } from '../../dispositions/windows.js';
@@ -144,7 +145,9 @@ export function alertRoutes(app: FastifyInstance, ctx: OpsContext, pool: pg.Pool
     const who = actorOf(request);
     const b = request.body;
     const input = { alertId: request.params.id, outcome: b.outcome, reason: b.reason, note: b.note, verifiedWith: b.verifiedWith, by: who.actor, at: ctx.now() };
-    return recordDisposition({ pool, audit: ctx.audit }, input, { source: 'api', actor: who.actor });
+    const recorded = await recordDisposition({ pool, audit: ctx.audit }, input, { source: 'api', actor: who.actor });
+    publishRecorded(ctx.nats, ctx.prefix, recorded, ctx.logger);
+    return recorded;
   });
 
   app.get<{ Querystring: { from?: number | string; to?: number | string; undispositioned?: boolean; limit?: number; list?: string } }>('/api/alerts', {
