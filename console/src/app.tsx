@@ -16,7 +16,10 @@ import { DashboardPage } from './pages/dashboard.js';
 import { HoldsPage } from './pages/holds.js';
 import { LoginPage } from './pages/login.js';
 import { SearchPage } from './pages/search.js';
+import { SensitivePage } from './pages/sensitive.js';
 import { SharingPage } from './pages/sharing.js';
+
+const DASHBOARD = PAGES.find((p) => p.path === '/dashboard') ?? PAGES[0];
 
 export interface PageProps {
   session: Session;
@@ -27,6 +30,7 @@ const COMPONENTS: Record<PagePath, ComponentType<PageProps>> = {
   '/search': SearchPage,
   '/holds': HoldsPage,
   '/sharing': SharingPage,
+  '/sensitive': SensitivePage,
   '/dashboard': DashboardPage,
   '/audit': AuditPage,
 };
@@ -46,7 +50,7 @@ export function App() {
           setSession(s);
           const allowed = pagesFor(s.roles);
           const wanted = allowed.find((p) => p.path === location.pathname);
-          navigate((wanted ?? allowed[0] ?? PAGES[4]).path, true);
+          navigate((wanted ?? allowed[0] ?? DASHBOARD).path, true);
         }}
       />
     );

@@ -17,6 +17,9 @@ export const HOLD_RELEASE_ROLES: readonly Role[] = ['supervisor'];
 /** matcher/ops/routes/sharing.ts SHARE_ROLES, SHARE_DECIDE_ROLES */
 export const SHARE_ROLES: readonly Role[] = ['analyst', 'supervisor'];
 export const SHARE_DECIDE_ROLES: readonly Role[] = ['supervisor'];
+/** matcher/ops/routes/sensitive.ts SENSITIVE_ROLES (request, list), SENSITIVE_DECIDE_ROLES (approve, deny; never one's own) */
+export const SENSITIVE_ROLES: readonly Role[] = ['analyst', 'supervisor'];
+export const SENSITIVE_DECIDE_ROLES: readonly Role[] = ['supervisor'];
 /** matcher/ops/routes/audit.ts AUDIT_ROLES */
 export const AUDIT_ROLES: readonly Role[] = ['auditor', 'supervisor'];
 /** GET /api/alerts/live and GET /api/alerts (matcher/ops/routes/live.ts, alerts.ts ALERT_READ_ROLES) */
@@ -67,12 +70,22 @@ export const PURPOSES: ReadonlyArray<{ code: string; description: string; invest
   { code: 'SYSTEM_AUDIT', description: 'an audit of the ALPR system by its administrator', investigative: false },
 ];
 
+/** matcher/policy/sensitive.ts DEFAULT_SENSITIVE_TAGS (names): the tags every installation has. */
+export const SENSITIVE_DEFAULT_TAGS = ['healthcare', 'place_of_worship', 'protest_site'] as const;
+
+/**
+ * matcher/policy/sensitive.ts CRIMINAL_INVESTIGATIVE_PURPOSES: the purposes the default tags
+ * allow (investigative, less internal affairs and civil litigation, which are not criminal).
+ */
+export const SENSITIVE_PURPOSES: readonly string[] = PURPOSES.filter((p) => p.investigative && p.code !== 'INTERNAL_AFFAIRS' && p.code !== 'CIVIL_LITIGATION').map((p) => p.code);
+
 /** The console's pages, their paths and who may open them. */
 export const PAGES = [
   { path: '/alerts', title: 'Alerts', roles: LIVE_ROLES },
   { path: '/search', title: 'Search', roles: SEARCH_ROLES },
   { path: '/holds', title: 'Holds', roles: HOLD_ROLES },
   { path: '/sharing', title: 'Sharing', roles: SHARE_ROLES },
+  { path: '/sensitive', title: 'Sensitive places', roles: SENSITIVE_ROLES },
   { path: '/dashboard', title: 'Dashboard', roles: DASHBOARD_ROLES },
   { path: '/audit', title: 'Audit', roles: AUDIT_ROLES },
 ] as const;

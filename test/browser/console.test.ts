@@ -2,9 +2,10 @@
  * The operations console in a real headless Chromium (Debian's, driven by playwright-core)
  * against the real stack (stack.ts): login with TOTP, an alert published on NATS shown within
  * a second and dispositioned in two clicks (and by keyboard), searches with and without a
- * purpose, a page refused to a role, the dashboard's uPlot charts, the audit chain check.
+ * purpose, a page refused to a role, the dashboard's uPlot charts and statistics tables, a
+ * sensitive-place approval requested, decided and used in a search, the audit chain check.
  * With PLATESIEVE_SCREENSHOTS=1 each page is saved to docs/console/*.png (1280x800, and the
- * alerts page at a tablet's 820x1180).
+ * alerts page and the dashboard statistics at a tablet's 820x1180).
  *
  * Without chromium these tests fail rather than skip: the console is a feature, and a
  * machine that cannot check it should say so. .ci/run installs it.
@@ -14,19 +15,22 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/service-process.js';
-import { PASSWORD, PREFIX, startStack, type Stack } from './stack.js';
+import { CLINIC_CAMERA, CLINIC_PLATE, PASSWORD, PREFIX, startStack, type Stack } from './stack.js';
 
 const CHROMIUM = process.env.PLATESIEVE_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SHOTS = process.env.PLATESIEVE_SCREENSHOTS === '1';
 const SHOT_DIR = join(import.meta.dirname, '..', '..', 'docs', 'console');
 const DESKTOP = { width: 1280, height: 800 };
+const TABLET = { width: 820, height: 1180 };
 const enc = new TextEncoder();
 
 let stack: Stack;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 let op: Page;
+let ana: Page;
+let sup: Page;
 let opRequests: string[] = [];
 const pageErrors: string[] = [];
 
@@ -70,6 +74,40 @@ async function pageFetch(page: Page, method: string, path: string, body?: unknow
     const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     return r.status;
   }, { method, path, body });
+}
+
+/** The statistics tables whose content is wider than their box (a column cut off or scrolled away). */
+async function clippedStatsTables(page: Page): Promise<string[]> {
+  return page.locator('[data-testid=stats] .table-wrap').evaluateAll((wraps) =>
+    wraps.filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => `${w.querySelector('caption')?.textContent ?? '?'}: ${w.scrollWidth} px in ${w.clientWidth} px`),
+  );
+}
+
+/** Scrolls the statistics heading to just under the sticky header (or as far as the page goes). */
+async function scrollToStats(page: Page): Promise<void> {
+  await page.locator('#stats-title').evaluate((h) => {
+    const header = document.querySelector('header')?.getBoundingClientRect().height ?? 0;
+    scrollTo(0, h.getBoundingClientRect().top + scrollY - header - 8);
+  });
+}
+
+/** The cameras of the search results shown, sorted. */
+async function resultCameras(page: Page): Promise<string[]> {
+  return (await page.locator('[data-testid=search-results] tbody tr td:nth-child(7)').allTextContents()).sort();
+}
+
+/** Fills and sends the Sensitive places form; resolves with the new request's id. */
+async function requestSensitive(page: Page, tag: string, purpose: string, caseNo: string, nexus: string): Promise<string> {
+  await page.check(`input[name=tag-${tag}]`);
+  await page.selectOption('#sensitive-purpose', purpose);
+  await page.fill('#sensitive-case', caseNo);
+  await page.fill('#sensitive-nexus', nexus);
+  await page.click('[data-testid=sensitive-submit]');
+  await expect.poll(() => page.textContent('[data-testid=sensitive-status]')).toMatch(/Request sens-\S+ recorded/);
+  const id = /Request (sens-\S+) recorded/.exec((await page.textContent('[data-testid=sensitive-status]')) ?? '')?.[1];
+  if (id === undefined) throw new Error('no request id shown');
+  await page.waitForSelector(`[data-approval-id="${id}"]`);
+  return id;
 }
 
 function alert(alertId: string, plate: string, listed: string, priority: number, match: string, score: number): Record<string, unknown> {
@@ -207,7 +245,7 @@ describe('operations console', { timeout: 120_000 }, () => {
     await expect.poll(() => dispositionOf(String(second.alertId)), { timeout: 10_000 }).toEqual({ outcome: 'rejected', reason: 'misread', by: 'op' });
 
     if (SHOTS) {
-      await op.setViewportSize({ width: 820, height: 1180 });
+      await op.setViewportSize(TABLET);
       await op.locator(`[data-alert-id="${id}"]`).click();
       await shot(op, 'alerts-tablet');
       await op.setViewportSize(DESKTOP);
@@ -234,7 +272,7 @@ describe('operations console', { timeout: 120_000 }, () => {
   });
 
   it('blocks a search without a purpose, and returns hits with one; holds and sharing work', async () => {
-    const ana = await newPage();
+    ana = await newPage();
     const searches: string[] = [];
     ana.on('request', (r) => {
       if (new URL(r.url()).pathname === '/api/search') searches.push(r.postData() ?? '');
@@ -242,7 +280,7 @@ describe('operations console', { timeout: 120_000 }, () => {
     await ana.goto(`${stack.url}/search`);
     await login(ana, 'ana');
     await ana.waitForSelector('[data-testid=search-form]');
-    expect(await navTitles(ana)).toEqual(['Alerts', 'Search', 'Holds', 'Sharing', 'Dashboard']);
+    expect(await navTitles(ana)).toEqual(['Alerts', 'Search', 'Holds', 'Sharing', 'Sensitive places', 'Dashboard']);
     await ana.fill('input[name=plate]', '7ABC123');
     await ana.click('[data-testid=search-submit]');
     await expect.poll(() => ana.textContent('[data-testid=search-error]')).toContain('Choose a purpose');
@@ -287,23 +325,36 @@ describe('operations console', { timeout: 120_000 }, () => {
     await ana.waitForSelector('[data-testid=stats]');
     await expect.poll(() => ana.locator('[data-testid=charts] canvas').count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(4);
     expect(await ana.textContent('[data-testid=stats]')).toContain('STOLEN_VEHICLE');
+    expect(await ana.textContent('[data-testid=stats-camera]')).toContain('cam-north-1');
+    expect(await ana.textContent('[data-testid=stats-confusion]')).toContain('8 > B');
+    expect(await ana.textContent('[data-testid=stats-thresholds]')).toContain('STOLEN_VEHICLE');
+    expect(await ana.locator('[data-testid=stats] table').count()).toBe(6);
+    // Every column of every statistics table is visible: none wider than its box.
+    expect(await clippedStatsTables(ana)).toEqual([]);
     if (SHOTS) {
       // A few more samples (one a second) so the saved picture has lines, not dots.
       await ana.waitForTimeout(10_000);
       await ana.reload();
       await ana.waitForSelector('[data-testid=stats]');
       await shot(ana, 'dashboard');
-      await ana.locator('[data-testid=stats]').scrollIntoViewIfNeeded();
+      await scrollToStats(ana);
       await shot(ana, 'dashboard-stats');
     }
+    await ana.setViewportSize(TABLET);
+    expect(await clippedStatsTables(ana)).toEqual([]);
+    if (SHOTS) {
+      await scrollToStats(ana);
+      await shot(ana, 'dashboard-stats-tablet');
+    }
+    await ana.setViewportSize(DESKTOP);
   });
 
   it('lets a supervisor approve, export and download a sharing request, and release a hold', async () => {
-    const sup = await newPage();
+    sup = await newPage();
     await sup.goto(`${stack.url}/sharing`);
     await login(sup, 'sup');
     await sup.waitForSelector('[data-testid=sharing-table]');
-    expect(await navTitles(sup)).toEqual(['Alerts', 'Search', 'Holds', 'Sharing', 'Dashboard', 'Audit']);
+    expect(await navTitles(sup)).toEqual(['Alerts', 'Search', 'Holds', 'Sharing', 'Sensitive places', 'Dashboard', 'Audit']);
     const button = (name: string): ReturnType<Page['getByRole']> => sup.getByRole('button', { name, exact: true });
     await button('Decide…').click();
     await sup.fill('.inline-form input', 'theft case confirmed with Lakewood PD');
@@ -320,6 +371,68 @@ describe('operations console', { timeout: 120_000 }, () => {
     await sup.fill('.inline-form input', 'case closed');
     await button('Release').click();
     await expect.poll(() => sup.textContent('[role=status]')).toMatch(/Hold \S+ released/);
+  });
+
+  it('lets an analyst request a sensitive-place approval, a supervisor approve it (never their own), and the search use it', async () => {
+    const CASE = 'C-26-1187';
+    // Without an approval the read of the clinic's camera is withheld, and the answer says so.
+    await ana.click('nav a[href="/search"]');
+    await ana.fill('input[name=plate]', CLINIC_PLATE);
+    await ana.selectOption('#search-purpose', 'FELONY_INVESTIGATION');
+    await ana.fill('#search-case', CASE);
+    await ana.click('[data-testid=search-submit]');
+    await ana.waitForSelector('[data-testid=withheld]');
+    expect(await resultCameras(ana)).toEqual(['cam-north-1']);
+
+    // The analyst asks; the form stops an incomplete request before the server sees it.
+    await ana.click('nav a[href="/sensitive"]');
+    await ana.waitForSelector('[data-testid=sensitive-form]');
+    expect(await ana.locator('#sensitive-purpose option').allTextContents()).not.toContainEqual(expect.stringMatching(/^(STOLEN_VEHICLE|CIVIL_LITIGATION|INTERNAL_AFFAIRS) /));
+    await ana.click('[data-testid=sensitive-submit]');
+    await expect.poll(() => ana.textContent('[data-testid=sensitive-error]')).toContain('Choose at least one sensitive-place tag');
+    const id = await requestSensitive(ana, 'healthcare', 'FELONY_INVESTIGATION', CASE, "the shooting suspect was driven to the St. Luke's emergency entrance minutes after the shooting (witness statement, report 26-1187)");
+    const asked = ana.locator(`[data-approval-id="${id}"]`);
+    expect(await asked.locator('[data-testid=approval-status]').textContent()).toContain('pending');
+    expect(await asked.getByRole('button', { name: 'Decide…' }).count()).toBe(0);
+    expect(await pageFetch(ana, 'POST', `/api/sensitive/requests/${id}/approve`, { note: 'my own' })).toBe(403);
+
+    // The supervisor's own request: no Decide button, and the API refuses it (separation of duties).
+    await sup.click('nav a[href="/sensitive"]');
+    await sup.waitForSelector('[data-testid=sensitive-form]');
+    const ownId = await requestSensitive(sup, 'protest_site', 'ASSAULT', 'C-26-0977', 'the assault on the officer at the rally was filmed; the suspect vehicle left the site (report 26-0977)');
+    const own = sup.locator(`[data-approval-id="${ownId}"]`);
+    expect(await own.getByRole('button', { name: 'Decide…' }).count()).toBe(0);
+    expect(await own.textContent()).toContain('awaiting another supervisor');
+    expect(await pageFetch(sup, 'POST', `/api/sensitive/requests/${ownId}/approve`, { note: 'mine' })).toBe(403);
+
+    // The analyst's request: decided by the supervisor, with a note.
+    const theirs = sup.locator(`[data-approval-id="${id}"]`);
+    await sup.getByRole('button', { name: 'Refresh' }).click();
+    await theirs.getByRole('button', { name: 'Decide…' }).click();
+    await theirs.locator('input[name=note]').fill('nexus articulated: witness statement in report 26-1187');
+    await shot(sup, 'sensitive-decide');
+    await theirs.getByRole('button', { name: 'Approve', exact: true }).click();
+    await expect.poll(() => sup.textContent('[data-testid=sensitive-status]')).toContain(`Request ${id} approved until`);
+    await expect.poll(() => theirs.locator('[data-testid=approval-status]').textContent()).toContain('approved');
+    expect(await theirs.locator('[data-testid=use-in-search]').count()).toBe(0); // another user's approval
+    expect(await own.locator('[data-testid=approval-status]').textContent()).toContain('pending');
+
+    // The analyst sees the approval and takes it to the Search page, which fills it in.
+    await ana.getByRole('button', { name: 'Refresh' }).click();
+    await expect.poll(() => asked.locator('[data-testid=approval-status]').textContent()).toContain('approved');
+    await shot(ana, 'sensitive');
+    await asked.locator('[data-testid=use-in-search]').click();
+    await ana.waitForSelector('[data-testid=search-form]');
+    expect(new URL(ana.url()).pathname).toBe('/search');
+    expect(await ana.inputValue('input[name=sensitiveApproval]')).toBe(id);
+    expect(await ana.inputValue('#search-purpose')).toBe('FELONY_INVESTIGATION');
+    expect(await ana.inputValue('#search-case')).toBe(CASE);
+    await ana.fill('input[name=plate]', CLINIC_PLATE);
+    await ana.click('[data-testid=search-submit]');
+    await expect.poll(() => resultCameras(ana)).toEqual([CLINIC_CAMERA, 'cam-north-1']);
+    expect(await ana.locator('[data-testid=withheld]').count()).toBe(0);
+    const access = await stack.pool.query<{ actor: string }>("SELECT actor FROM platesieve.audit WHERE action = 'sensitive.access' AND outcome <> 'refused'");
+    expect(access.rows.map((r) => r.actor)).toEqual(['ana']);
   });
 
   it('shows auditors the audit log and verifies the chain from the page', async () => {

@@ -5,7 +5,8 @@
  * dist/console, its dashboard sampling the store's /metrics and a stand-in for a `serve`
  * instance's (servedMetrics: running the matcher service too would cost this test more than a
  * 2-core machine has). Users, all with TOTP: an operator, an analyst, an auditor and a
- * supervisor. Reads for the search page are written straight to the store.
+ * supervisor. Reads for the search page are written straight to the store, one of them from a
+ * camera tagged `healthcare` (sensitivePlaces), which searches withhold without an approval.
  */
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -59,6 +60,11 @@ function storeConfig(natsUrl: string): ServiceConfig {
 function read(id: string, plate: string, ts: number, cameraId = 'cam-north-1'): ReadRecord {
   return { id, plate, ts, state: 'CA', cameraId, agency: 'A1', hit: false, alertIds: [], retention: { policy: 'default', class: 'nonhit', expiresAt: ts + 800 * DAY, basis: 'b' } };
 }
+
+/** A camera tagged as watching a healthcare facility (docs/sensitive-places.md). */
+export const CLINIC_CAMERA = 'cam-clinic-7';
+/** A plate read once by an untagged camera and once by {@link CLINIC_CAMERA}. */
+export const CLINIC_PLATE = '4KLM562';
 
 export const USERS: ReadonlyArray<{ username: string; roles: Role[] }> = [
   { username: 'op', roles: ['operator'] },
@@ -127,6 +133,7 @@ export async function startStack(): Promise<Stack> {
       console: { root: CONSOLE_ROOT },
       dashboard: { sources: [{ name: 'serve-1', url: serve.url }, { name: 'store', url: `http://127.0.0.1:${store.metricsPort ?? 0}/metrics` }], intervalSeconds: 1 },
       subjectPrefix: PREFIX,
+      sensitivePlaces: { cameras: { [CLINIC_CAMERA]: ['healthcare'] } },
     });
     cleanups.push(() => ops.close());
     const url = await ops.listen({ host: '127.0.0.1', port: 0 });
@@ -139,7 +146,7 @@ export async function startStack(): Promise<Stack> {
     const now = Date.now();
     const classes = ocrClassMap(DEFAULT_OCR_CLASSES);
     await new StoreWriter(pool).write({
-      reads: [read('r1', '7ABC123', now - 2 * DAY), read('r2', '7A8C123', now - DAY, 'cam-east-2'), read('r3', 'ZZZ999', now - DAY), read('r4', '7ABC123', now - 3_600_000, 'cam-east-2')].map((r) => readRow(r, classes, new Map())),
+      reads: [read('r1', '7ABC123', now - 2 * DAY), read('r2', '7A8C123', now - DAY, 'cam-east-2'), read('r3', 'ZZZ999', now - DAY), read('r4', '7ABC123', now - 3_600_000, 'cam-east-2'), read('r5', CLINIC_PLATE, now - 2 * DAY), read('r6', CLINIC_PLATE, now - 5 * 3_600_000, CLINIC_CAMERA)].map((r) => readRow(r, classes, new Map())),
       alerts: [],
       deadletters: [],
     });

@@ -13,9 +13,11 @@ import { AUDIT_ROLES } from '../../matcher/ops/routes/audit.js';
 import { ALERT_LIVE_ROLES } from '../../matcher/ops/routes/live.js';
 import { HOLD_RELEASE_ROLES, HOLD_ROLES } from '../../matcher/ops/routes/holds.js';
 import { SEARCH_ROLES } from '../../matcher/ops/routes/search.js';
+import { SENSITIVE_DECIDE_ROLES, SENSITIVE_ROLES } from '../../matcher/ops/routes/sensitive.js';
 import { SHARE_DECIDE_ROLES, SHARE_ROLES } from '../../matcher/ops/routes/sharing.js';
 import { ROLES } from '../../matcher/people/index.js';
 import { ALLOWED_PURPOSES } from '../../matcher/policy/purpose.js';
+import { CRIMINAL_INVESTIGATIVE_PURPOSES, DEFAULT_SENSITIVE_TAGS } from '../../matcher/policy/sensitive.js';
 import { MATCH_TIERS } from '../../matcher/types.js';
 
 describe('console contracts', () => {
@@ -26,6 +28,8 @@ describe('console contracts', () => {
     expect(consoleLists.HOLD_RELEASE_ROLES).toEqual(HOLD_RELEASE_ROLES);
     expect(consoleLists.SHARE_ROLES).toEqual(SHARE_ROLES);
     expect(consoleLists.SHARE_DECIDE_ROLES).toEqual(SHARE_DECIDE_ROLES);
+    expect(consoleLists.SENSITIVE_ROLES).toEqual(SENSITIVE_ROLES);
+    expect(consoleLists.SENSITIVE_DECIDE_ROLES).toEqual(SENSITIVE_DECIDE_ROLES);
     expect(consoleLists.AUDIT_ROLES).toEqual(AUDIT_ROLES);
     expect(consoleLists.LIVE_ROLES).toEqual(ALERT_READ_ROLES);
     expect(consoleLists.LIVE_ROLES).toEqual(ALERT_LIVE_ROLES);
@@ -44,9 +48,18 @@ describe('console contracts', () => {
     expect(roles('POST /api/search')).toEqual(consoleLists.SEARCH_ROLES);
     expect(roles('GET /api/holds')).toEqual(consoleLists.HOLD_ROLES);
     expect(roles('GET /api/sharing/requests')).toEqual(consoleLists.SHARE_ROLES);
+    expect(roles('GET /api/sensitive/requests')).toEqual(consoleLists.SENSITIVE_ROLES);
+    expect(roles('POST /api/sensitive/requests')).toEqual(consoleLists.SENSITIVE_ROLES);
+    expect(roles('POST /api/sensitive/requests/:id/approve')).toEqual(consoleLists.SENSITIVE_DECIDE_ROLES);
+    expect(roles('POST /api/sensitive/requests/:id/deny')).toEqual(consoleLists.SENSITIVE_DECIDE_ROLES);
     expect(roles('GET /api/audit')).toEqual(consoleLists.AUDIT_ROLES);
     // Routes not (yet) in the table are checked against their own constants above.
     for (const key of ['GET /api/alerts/live', 'GET /api/dashboard']) if (ENDPOINT_ROLES[key] !== undefined) expect(roles(key)).toEqual(key.endsWith('live') ? consoleLists.LIVE_ROLES : consoleLists.DASHBOARD_ROLES);
+  });
+
+  it('offers the default sensitive-place tags and the purposes they allow', () => {
+    expect([...consoleLists.SENSITIVE_DEFAULT_TAGS]).toEqual(Object.keys(DEFAULT_SENSITIVE_TAGS));
+    expect(consoleLists.SENSITIVE_PURPOSES).toEqual(CRIMINAL_INVESTIGATIVE_PURPOSES);
   });
 
   it('offers the allowed purposes, tiers, reasons and approval kinds', () => {
@@ -59,8 +72,8 @@ describe('console contracts', () => {
   it('shows each role the pages it may use', () => {
     const pages = (role: string): string[] => consoleLists.pagesFor([role]).map((p) => p.title);
     expect(pages('operator')).toEqual(['Alerts', 'Dashboard']);
-    expect(pages('analyst')).toEqual(['Alerts', 'Search', 'Holds', 'Sharing', 'Dashboard']);
-    expect(pages('supervisor')).toEqual(['Alerts', 'Search', 'Holds', 'Sharing', 'Dashboard', 'Audit']);
+    expect(pages('analyst')).toEqual(['Alerts', 'Search', 'Holds', 'Sharing', 'Sensitive places', 'Dashboard']);
+    expect(pages('supervisor')).toEqual(['Alerts', 'Search', 'Holds', 'Sharing', 'Sensitive places', 'Dashboard', 'Audit']);
     expect(pages('auditor')).toEqual(['Dashboard', 'Audit']);
     expect(pages('admin')).toEqual(['Dashboard']);
   });

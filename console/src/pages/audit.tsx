@@ -135,7 +135,7 @@ export function AuditPage(_: PageProps) {
               {records.map((r) => (
                 <tr key={r.seq} class={r.outcome === 'refused' ? 'refused-row' : undefined}>
                   <td>{r.seq}</td>
-                  <td>{time(r.at)}</td>
+                  <td class="nowrap">{time(r.at)}</td>
                   <td>{r.actor}</td>
                   <td class="mono">{r.action}</td>
                   <td>{r.outcome}</td>

@@ -1,14 +1,15 @@
 /**
  * The last hour of the services (GET /api/dashboard, refreshed every 15 s): reads and alerts
  * per second, latency p50/p99, consumer lag, hotlist age per source, the health of each
- * service and the store; and the disposition statistics of the last 30 days.
+ * service and the store; and the disposition statistics of the last 30 days (by list, tier,
+ * score band, camera and confusion pair, and the score threshold per list).
  */
 import { useEffect } from 'preact/hooks';
 import type { PageProps } from '../app.js';
 import { api, query } from '../api.js';
 import { Chart } from '../components/chart.js';
 import { STATS_ROLES, allows } from '../contracts.js';
-import { StatsTable, type GroupStats } from '../components/stats-table.js';
+import { StatsTable, ThresholdsTable, type GroupStats, type ListThreshold } from '../components/stats-table.js';
 import { time } from '../format.js';
 import { useLoad } from '../use-load.js';
 
@@ -31,7 +32,9 @@ interface Stats {
   byList: Record<string, GroupStats>;
   byTier: Record<string, GroupStats>;
   byScoreBand: Record<string, GroupStats>;
-  thresholds: Array<{ list: string; threshold: number | null; confirmedKept: number; confirmed: number; rejectedRemoved: number; rejected: number }>;
+  byCamera: Record<string, GroupStats>;
+  byConfusion: Record<string, GroupStats>;
+  thresholds: ListThreshold[];
   keep: number;
 }
 
@@ -90,8 +93,8 @@ export function DashboardPage({ session }: PageProps) {
       ) : dash.loading ? (
         <p class="muted">Loading…</p>
       ) : null}
-      {seesStats ? <h2>Dispositions, last {STATS_DAYS} days</h2> : null}
-      <p class="error" role="alert">
+      {seesStats ? <h2 id="stats-title">Dispositions, last {STATS_DAYS} days</h2> : null}
+      <p class="error collapse" role="alert">
         {stats.error}
       </p>
       {stats.data !== null ? (
@@ -101,9 +104,12 @@ export function DashboardPage({ session }: PageProps) {
             <span class="muted">as of {time(Date.now())}</span>
           </p>
           <div class="stats-grid">
-            <StatsTable title="By list" groups={stats.data.byList} />
-            <StatsTable title="By tier" groups={stats.data.byTier} />
-            <StatsTable title="By score band" groups={stats.data.byScoreBand} />
+            <StatsTable title="By list" label="list" groups={stats.data.byList} testId="stats-list" />
+            <StatsTable title="By tier" label="tier" groups={stats.data.byTier} testId="stats-tier" />
+            <StatsTable title="By score band" label="score band" groups={stats.data.byScoreBand} testId="stats-band" />
+            <StatsTable title="By camera" label="camera" groups={stats.data.byCamera} testId="stats-camera" />
+            <StatsTable title="By confusion (read > listed character, ∅ none)" label="pair" groups={stats.data.byConfusion} testId="stats-confusion" confusion />
+            <ThresholdsTable thresholds={stats.data.thresholds} keep={stats.data.keep} />
           </div>
         </div>
       ) : null}

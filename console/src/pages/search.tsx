@@ -1,13 +1,14 @@
 /**
  * Retrospective search (POST /api/search): plate or pattern, tiers, window, camera, with the
  * purpose, case and reason the server requires, the results table, and CSV/NDJSON files of
- * exactly the rows returned (the role that may search may take its results).
+ * exactly the rows returned (the role that may search may take its results). A sensitive-place
+ * approval, with its purpose and case, can arrive in the address (`?approval=&purpose=&case=`).
  */
 import { useState } from 'preact/hooks';
 import type { PageProps } from '../app.js';
 import { api, describeError } from '../api.js';
 import { EMPTY_PURPOSE, PurposeFields, purposeProblem, type PurposeValue } from '../components/purpose-fields.js';
-import { MATCH_TIERS, YEAR_MS } from '../contracts.js';
+import { MATCH_TIERS, PURPOSES, YEAR_MS } from '../contracts.js';
 import { download, toCsv, toNdjson } from '../export-file.js';
 import { fromLocalInput, text, time, toLocalInput } from '../format.js';
 
@@ -44,8 +45,10 @@ export function SearchPage(_: PageProps) {
   const [from, setFrom] = useState(() => toLocalInput(Date.now() - 7 * 86_400_000));
   const [to, setTo] = useState(() => toLocalInput(Date.now() + 60_000));
   const [camera, setCamera] = useState('');
-  const [approval, setApproval] = useState('');
-  const [why, setWhy] = useState<PurposeValue>(EMPTY_PURPOSE);
+  // "Use in search" on the Sensitive places page opens /search?approval=&purpose=&case=.
+  const [linked] = useState(() => new URLSearchParams(location.search));
+  const [approval, setApproval] = useState(() => linked.get('approval') ?? '');
+  const [why, setWhy] = useState<PurposeValue>(() => ({ ...EMPTY_PURPOSE, purpose: PURPOSES.some((p) => p.code === linked.get('purpose')) ? (linked.get('purpose') ?? '') : '', case: linked.get('case') ?? '' }));
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [answer, setAnswer] = useState<SearchAnswer | null>(null);
@@ -128,7 +131,7 @@ export function SearchPage(_: PageProps) {
           </label>
           <label>
             Sensitive-place approval (optional)
-            <input name="sensitiveApproval" value={approval} onInput={(e) => setApproval(e.currentTarget.value)} placeholder="approval id, when one was granted" />
+            <input name="sensitiveApproval" class={`mono${approval !== '' ? ' filled' : ''}`} value={approval} onInput={(e) => setApproval(e.currentTarget.value)} placeholder="approval id, when one was granted" />
           </label>
         </fieldset>
         <PurposeFields idPrefix="search" value={why} onChange={setWhy} reasonNeeded={reasonNeeded} />

@@ -128,9 +128,11 @@ export function SharingPage({ session }: PageProps) {
                   {r.federal ? ' (federal)' : ''} / {r.requester}
                 </td>
                 <td>
-                  {r.purpose} / {r.case}
+                  {r.purpose}
+                  <br />
+                  {r.case}
                 </td>
-                <td class="mono wrap">{text(r.query.plate ?? r.query.pattern)}</td>
+                <td class="mono nowrap">{text(r.query.plate ?? r.query.pattern)}</td>
                 <td>
                   {r.createdBy}, {time(r.createdAt)}
                 </td>
