@@ -201,7 +201,9 @@ describe('operations console', { timeout: 120_000 }, () => {
     await watchFor(op, id);
     const ackAt = await publishAlert(first);
     const visibleAt = await seenAt(op, id);
-    // From the JetStream acknowledgement to the row in the page: the issue's one second.
+    // From the JetStream acknowledgement to the row in the page: the issue's one second. The
+    // figure is printed for the record (a requirement of the issue, not a speed benchmark).
+    process.stderr.write(`console: alert ${id} visible ${visibleAt - ackAt} ms after the publish ack\n`);
     expect(visibleAt - ackAt, `alert visible ${visibleAt - ackAt} ms after the publish ack`).toBeLessThanOrEqual(1000);
     // Priority 1 sounds (two tones).
     const tones = (): Promise<number> => op.evaluate(() => (window as unknown as { tones: number }).tones);
