@@ -9,6 +9,7 @@ import { EMPTY_PURPOSE, PurposeFields, purposeProblem, type PurposeValue } from 
 import { HOLD_RELEASE_ROLES, allows } from '../contracts.js';
 import { fromLocalInput, time } from '../format.js';
 import { useLoad } from '../use-load.js';
+import { ListTable } from '../components/list-table.js';
 
 interface Hold {
   holdId: string;
@@ -113,72 +114,50 @@ export function HoldsPage({ session }: PageProps) {
       <p class="error" role="alert">
         {holds.error}
       </p>
-      <div class="table-wrap">
-        <table data-testid="holds-table">
-          <thead>
-            <tr>
-              <th scope="col">Hold</th>
-              <th scope="col">Case</th>
-              <th scope="col">Purpose</th>
-              <th scope="col">What</th>
-              <th scope="col">Records</th>
-              <th scope="col">Created</th>
-              <th scope="col">Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {holds.data !== null && holds.data.holds.length === 0 ? (
-              <tr>
-                <td colSpan={7} class="muted">
-                  No {all ? '' : 'active '}holds.
-                </td>
-              </tr>
-            ) : null}
-            {(holds.data?.holds ?? []).map((h) => (
-              <tr key={h.holdId}>
-                <td class="mono">{h.holdId}</td>
-                <td>{h.case}</td>
-                <td>{h.purpose}</td>
-                <td class="mono">{h.plate !== undefined ? `${h.plate}${h.from !== undefined ? ` from ${time(h.from)}` : ''}${h.to !== undefined ? ` to ${time(h.to)}` : ''}` : `${h.readIds?.length ?? 0} read ids`}</td>
-                <td>{h.records}</td>
-                <td>
-                  {h.createdBy}, {h.createdAt.slice(0, 19).replace('T', ' ')}
-                </td>
-                <td>
-                  {h.releasedAt !== undefined ? (
-                    `released by ${h.releasedBy ?? '?'}: ${h.releaseReason ?? ''}`
-                  ) : !canRelease ? (
-                    'active'
-                  ) : releasing === h.holdId ? (
-                    <form
-                      class="inline-form"
-                      onSubmit={(e) => {
-                        e.preventDefault();
-                        void release(h.holdId);
-                      }}
-                    >
-                      <label>
-                        Reason
-                        <input required value={releaseReason} onInput={(e) => setReleaseReason(e.currentTarget.value)} />
-                      </label>
-                      <button type="submit" class="reject">
-                        Release
-                      </button>
-                      <button type="button" class="secondary" onClick={() => setReleasing(null)}>
-                        Cancel
-                      </button>
-                    </form>
-                  ) : (
-                    <button type="button" class="secondary" onClick={() => setReleasing(h.holdId)}>
-                      Release…
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ListTable testId="holds-table" columns={['Hold', 'Case', 'Purpose', 'What', 'Records', 'Created', 'Status']} rows={holds.data?.holds ?? null} empty={`No ${all ? '' : 'active '}holds.`}>
+        {(holds.data?.holds ?? []).map((h) => (
+          <tr key={h.holdId}>
+            <td class="mono">{h.holdId}</td>
+            <td>{h.case}</td>
+            <td>{h.purpose}</td>
+            <td class="mono">{h.plate !== undefined ? `${h.plate}${h.from !== undefined ? ` from ${time(h.from)}` : ''}${h.to !== undefined ? ` to ${time(h.to)}` : ''}` : `${h.readIds?.length ?? 0} read ids`}</td>
+            <td>{h.records}</td>
+            <td>
+              {h.createdBy}, {h.createdAt.slice(0, 19).replace('T', ' ')}
+            </td>
+            <td>
+              {h.releasedAt !== undefined ? (
+                `released by ${h.releasedBy ?? '?'}: ${h.releaseReason ?? ''}`
+              ) : !canRelease ? (
+                'active'
+              ) : releasing === h.holdId ? (
+                <form
+                  class="inline-form"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    void release(h.holdId);
+                  }}
+                >
+                  <label>
+                    Reason
+                    <input required value={releaseReason} onInput={(e) => setReleaseReason(e.currentTarget.value)} />
+                  </label>
+                  <button type="submit" class="reject">
+                    Release
+                  </button>
+                  <button type="button" class="secondary" onClick={() => setReleasing(null)}>
+                    Cancel
+                  </button>
+                </form>
+              ) : (
+                <button type="button" class="secondary" onClick={() => setReleasing(h.holdId)}>
+                  Release…
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </ListTable>
     </section>
   );
 }

@@ -13,6 +13,7 @@ import { PURPOSES, SENSITIVE_DECIDE_ROLES, SENSITIVE_DEFAULT_TAGS, SENSITIVE_PUR
 import { time } from '../format.js';
 import { navigate } from '../router.js';
 import { useLoad } from '../use-load.js';
+import { ListTable, StatusSelect } from '../components/list-table.js';
 
 /** matcher/sensitive/approvals.ts SensitiveApproval */
 interface SensitiveApproval {
@@ -158,16 +159,7 @@ export function SensitivePage({ session }: PageProps) {
       </form>
       <div class="toolbar">
         <h2>Requests</h2>
-        <label class="inline">
-          Status
-          <select name="status" value={status} onChange={(e) => setStatus(e.currentTarget.value as StatusFilter)}>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s === '' ? 'all' : s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StatusSelect statuses={STATUSES} value={status} onChange={setStatus} />
         <button type="button" class="secondary" onClick={list.reload}>
           Refresh
         </button>
@@ -178,115 +170,94 @@ export function SensitivePage({ session }: PageProps) {
       <p class="error" role="alert">
         {list.error}
       </p>
-      <div class="table-wrap">
-        <table data-testid="sensitive-table" class="sensitive-table">
-          <thead>
-            <tr>
-              <th scope="col">Approval id</th>
-              <th scope="col">Places / purpose / case</th>
-              <th scope="col">Nexus</th>
-              <th scope="col">Requested</th>
-              <th scope="col">Status</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data !== null && list.data.requests.length === 0 ? (
-              <tr>
-                <td colSpan={6} class="muted">
-                  No requests{status !== '' ? ` with status ${status}` : ''}.
-                </td>
-              </tr>
-            ) : null}
-            {(list.data?.requests ?? []).map((r) => {
-              const own = sameUser(r.requestedBy, session.username);
-              const usable = r.status === 'approved' && (r.expiresAt ?? 0) > now;
-              return (
-                <tr key={r.id} data-approval-id={r.id} class={`status-${r.status}`}>
-                  <td>
-                    <code class="approval-id" data-testid="approval-id">
-                      {r.id}
-                    </code>
-                  </td>
-                  <td>
-                    <strong>{r.tags.join(', ')}</strong>
-                    <br />
-                    {r.purpose}
-                    <br />
-                    {r.case}
-                  </td>
-                  <td class="nexus">{r.nexus}</td>
-                  <td>
-                    {r.requestedBy}
-                    {own ? ' (you)' : ''}
-                    <br />
-                    <small class="muted">{time(r.createdAt)}</small>
-                  </td>
-                  <td data-testid="approval-status">
-                    <span class={`badge ${r.status}`}>{r.status === 'approved' && !usable ? 'expired' : r.status}</span>
-                    {r.decidedBy !== undefined ? (
-                      <small class="block">
-                        by {r.decidedBy}
-                        {r.note !== undefined ? `: ${r.note}` : ''}
-                      </small>
+      <ListTable testId="sensitive-table" class="sensitive-table" columns={['Approval id', 'Places / purpose / case', 'Nexus', 'Requested', 'Status', 'Actions']} rows={list.data?.requests ?? null} empty={`No requests${status !== '' ? ` with status ${status}` : ''}.`}>
+        {(list.data?.requests ?? []).map((r) => {
+          const own = sameUser(r.requestedBy, session.username);
+          const usable = r.status === 'approved' && (r.expiresAt ?? 0) > now;
+          return (
+            <tr key={r.id} data-approval-id={r.id} class={`status-${r.status}`}>
+              <td>
+                <code class="approval-id" data-testid="approval-id">
+                  {r.id}
+                </code>
+              </td>
+              <td>
+                <strong>{r.tags.join(', ')}</strong>
+                <br />
+                {r.purpose}
+                <br />
+                {r.case}
+              </td>
+              <td class="nexus">{r.nexus}</td>
+              <td>
+                {r.requestedBy}
+                {own ? ' (you)' : ''}
+                <br />
+                <small class="muted">{time(r.createdAt)}</small>
+              </td>
+              <td data-testid="approval-status">
+                <span class={`badge ${r.status}`}>{r.status === 'approved' && !usable ? 'expired' : r.status}</span>
+                {r.decidedBy !== undefined ? (
+                  <small class="block">
+                    by {r.decidedBy}
+                    {r.note !== undefined ? `: ${r.note}` : ''}
+                  </small>
+                ) : null}
+                {r.status === 'approved' && r.expiresAt !== undefined ? <small class="block muted">until {time(r.expiresAt)}</small> : null}
+              </td>
+              <td class={deciding === r.id ? 'deciding' : undefined}>
+                {deciding === r.id ? (
+                  <div class="inline-form">
+                    <label>
+                      Note
+                      <input name="note" required value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+                    </label>
+                    <button type="button" class="confirm" disabled={note.trim() === ''} onClick={() => void decide(r.id, 'approve')}>
+                      Approve
+                    </button>
+                    <button type="button" class="reject" disabled={note.trim() === ''} onClick={() => void decide(r.id, 'deny')}>
+                      Deny
+                    </button>
+                    <button type="button" class="secondary" onClick={() => setDeciding(null)}>
+                      Cancel
+                    </button>
+                  </div>
+                ) : (
+                  <div class="row-actions">
+                    {canDecide && r.status === 'pending' && !own ? (
+                      <button
+                        type="button"
+                        class="secondary"
+                        onClick={() => {
+                          setNote('');
+                          setDeciding(r.id);
+                        }}
+                      >
+                        Decide…
+                      </button>
                     ) : null}
-                    {r.status === 'approved' && r.expiresAt !== undefined ? <small class="block muted">until {time(r.expiresAt)}</small> : null}
-                  </td>
-                  <td class={deciding === r.id ? 'deciding' : undefined}>
-                    {deciding === r.id ? (
-                      <div class="inline-form">
-                        <label>
-                          Note
-                          <input name="note" required value={note} onInput={(e) => setNote(e.currentTarget.value)} />
-                        </label>
-                        <button type="button" class="confirm" disabled={note.trim() === ''} onClick={() => void decide(r.id, 'approve')}>
-                          Approve
-                        </button>
-                        <button type="button" class="reject" disabled={note.trim() === ''} onClick={() => void decide(r.id, 'deny')}>
-                          Deny
-                        </button>
-                        <button type="button" class="secondary" onClick={() => setDeciding(null)}>
-                          Cancel
-                        </button>
-                      </div>
-                    ) : (
-                      <div class="row-actions">
-                        {canDecide && r.status === 'pending' && !own ? (
-                          <button
-                            type="button"
-                            class="secondary"
-                            onClick={() => {
-                              setNote('');
-                              setDeciding(r.id);
-                            }}
-                          >
-                            Decide…
-                          </button>
-                        ) : null}
-                        {r.status === 'pending' && own ? <small class="muted">awaiting another supervisor</small> : null}
-                        {usable && own ? (
-                          <a
-                            class="button-link"
-                            href={searchWithApproval(r)}
-                            data-testid="use-in-search"
-                            onClick={(e) => {
-                              e.preventDefault();
-                              navigate(searchWithApproval(r));
-                            }}
-                          >
-                            Use in search →
-                          </a>
-                        ) : null}
-                        {usable && !own ? <small class="muted">serves {r.requestedBy}'s searches only</small> : null}
-                      </div>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+                    {r.status === 'pending' && own ? <small class="muted">awaiting another supervisor</small> : null}
+                    {usable && own ? (
+                      <a
+                        class="button-link"
+                        href={searchWithApproval(r)}
+                        data-testid="use-in-search"
+                        onClick={(e) => {
+                          e.preventDefault();
+                          navigate(searchWithApproval(r));
+                        }}
+                      >
+                        Use in search →
+                      </a>
+                    ) : null}
+                    {usable && !own ? <small class="muted">serves {r.requestedBy}'s searches only</small> : null}
+                  </div>
+                )}
+              </td>
+            </tr>
+          );
+        })}
+      </ListTable>
     </section>
   );
 }

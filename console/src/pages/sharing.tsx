@@ -11,6 +11,7 @@ import { APPROVAL_KINDS, SHARE_DECIDE_ROLES, allows } from '../contracts.js';
 import { download } from '../export-file.js';
 import { text, time } from '../format.js';
 import { useLoad } from '../use-load.js';
+import { ListTable, StatusSelect } from '../components/list-table.js';
 
 interface ShareRequest {
   id: string;
@@ -79,16 +80,7 @@ export function SharingPage({ session }: PageProps) {
         <ShareForm onCreated={list.reload} />
       </details>
       <div class="toolbar">
-        <label class="inline">
-          Status
-          <select value={status} onChange={(e) => setStatus(e.currentTarget.value as (typeof STATUSES)[number])}>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s === '' ? 'all' : s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StatusSelect statuses={STATUSES} value={status} onChange={setStatus} />
         <button type="button" class="secondary" onClick={list.reload}>
           Refresh
         </button>
@@ -99,98 +91,76 @@ export function SharingPage({ session }: PageProps) {
       <p class="error" role="alert">
         {list.error}
       </p>
-      <div class="table-wrap">
-        <table data-testid="sharing-table">
-          <thead>
-            <tr>
-              <th scope="col">Request</th>
-              <th scope="col">Agency / requester</th>
-              <th scope="col">Purpose / case</th>
-              <th scope="col">Query</th>
-              <th scope="col">Recorded</th>
-              <th scope="col">Status</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data !== null && list.data.requests.length === 0 ? (
-              <tr>
-                <td colSpan={7} class="muted">
-                  No requests{status !== '' ? ` with status ${status}` : ''}.
-                </td>
-              </tr>
-            ) : null}
-            {(list.data?.requests ?? []).map((r) => (
-              <tr key={r.id}>
-                <td class="mono">{r.id}</td>
-                <td>
-                  {r.agency}
-                  {r.federal ? ' (federal)' : ''} / {r.requester}
-                </td>
-                <td>
-                  {r.purpose}
-                  <br />
-                  {r.case}
-                </td>
-                <td class="mono nowrap">{text(r.query.plate ?? r.query.pattern)}</td>
-                <td>
-                  {r.createdBy}, {time(r.createdAt)}
-                </td>
-                <td>
-                  {r.status}
-                  {r.missing.length > 0 ? <small> (needs {r.missing.join(', ')})</small> : null}
-                </td>
-                <td>
-                  {!canDecide ? (
-                    '—'
-                  ) : deciding === r.id ? (
-                    <div class="inline-form">
-                      <label>
-                        Note
-                        <input required value={note} onInput={(e) => setNote(e.currentTarget.value)} />
-                      </label>
-                      {r.federal ? (
-                        <select aria-label="Approval kind" value={kind} onChange={(e) => setKind(e.currentTarget.value as (typeof APPROVAL_KINDS)[number])}>
-                          {APPROVAL_KINDS.map((k) => (
-                            <option key={k}>{k}</option>
-                          ))}
-                        </select>
-                      ) : null}
-                      <button type="button" class="confirm" disabled={note.trim() === ''} onClick={() => void act(r.id, 'approve')}>
-                        Approve
-                      </button>
-                      <button type="button" class="reject" disabled={note.trim() === ''} onClick={() => void act(r.id, 'deny')}>
-                        Deny
-                      </button>
-                      <button type="button" class="secondary" onClick={() => setDeciding(null)}>
-                        Cancel
-                      </button>
-                    </div>
-                  ) : (
-                    <div class="row-actions">
-                      {r.status === 'pending' && r.createdBy !== session.username ? (
-                        <button type="button" class="secondary" onClick={() => setDeciding(r.id)}>
-                          Decide…
-                        </button>
-                      ) : null}
-                      {r.status === 'approved' ? (
-                        <button type="button" class="secondary" onClick={() => void act(r.id, 'export')}>
-                          Export
-                        </button>
-                      ) : null}
-                      {r.status === 'exported' ? (
-                        <button type="button" class="secondary" onClick={() => void fetchExport(r.id)}>
-                          Download export
-                        </button>
-                      ) : null}
-                    </div>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ListTable testId="sharing-table" columns={['Request', 'Agency / requester', 'Purpose / case', 'Query', 'Recorded', 'Status', 'Actions']} rows={list.data?.requests ?? null} empty={`No requests${status !== '' ? ` with status ${status}` : ''}.`}>
+        {(list.data?.requests ?? []).map((r) => (
+          <tr key={r.id}>
+            <td class="mono">{r.id}</td>
+            <td>
+              {r.agency}
+              {r.federal ? ' (federal)' : ''} / {r.requester}
+            </td>
+            <td>
+              {r.purpose}
+              <br />
+              {r.case}
+            </td>
+            <td class="mono nowrap">{text(r.query.plate ?? r.query.pattern)}</td>
+            <td>
+              {r.createdBy}, {time(r.createdAt)}
+            </td>
+            <td>
+              {r.status}
+              {r.missing.length > 0 ? <small> (needs {r.missing.join(', ')})</small> : null}
+            </td>
+            <td>
+              {!canDecide ? (
+                '—'
+              ) : deciding === r.id ? (
+                <div class="inline-form">
+                  <label>
+                    Note
+                    <input required value={note} onInput={(e) => setNote(e.currentTarget.value)} />
+                  </label>
+                  {r.federal ? (
+                    <select aria-label="Approval kind" value={kind} onChange={(e) => setKind(e.currentTarget.value as (typeof APPROVAL_KINDS)[number])}>
+                      {APPROVAL_KINDS.map((k) => (
+                        <option key={k}>{k}</option>
+                      ))}
+                    </select>
+                  ) : null}
+                  <button type="button" class="confirm" disabled={note.trim() === ''} onClick={() => void act(r.id, 'approve')}>
+                    Approve
+                  </button>
+                  <button type="button" class="reject" disabled={note.trim() === ''} onClick={() => void act(r.id, 'deny')}>
+                    Deny
+                  </button>
+                  <button type="button" class="secondary" onClick={() => setDeciding(null)}>
+                    Cancel
+                  </button>
+                </div>
+              ) : (
+                <div class="row-actions">
+                  {r.status === 'pending' && r.createdBy !== session.username ? (
+                    <button type="button" class="secondary" onClick={() => setDeciding(r.id)}>
+                      Decide…
+                    </button>
+                  ) : null}
+                  {r.status === 'approved' ? (
+                    <button type="button" class="secondary" onClick={() => void act(r.id, 'export')}>
+                      Export
+                    </button>
+                  ) : null}
+                  {r.status === 'exported' ? (
+                    <button type="button" class="secondary" onClick={() => void fetchExport(r.id)}>
+                      Download export
+                    </button>
+                  ) : null}
+                </div>
+              )}
+            </td>
+          </tr>
+        ))}
+      </ListTable>
     </section>
   );
 }
