@@ -4,6 +4,7 @@
  * response schema is not sent.
  */
 import { ROLES } from '../people/index.js';
+import { MATCH_TIERS } from '../types.js';
 
 /** Every error response: the stable code and one line for a person. */
 export const errorSchema = {
@@ -28,6 +29,24 @@ export const roleSchema = { type: 'string', enum: [...ROLES] } as const;
 export const timeInput = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', minLength: 1 }] } as const;
 
 /** Any JSON object, kept whole (a stored record, a hotlist entry, a report). */
+/**
+ * The store search's query fields (docs/store.md), shared by `POST /api/search` and a sharing
+ * request's `query`, so both accept the same searches; `maxLimit` is each route's own cap.
+ */
+export function searchQueryProperties(maxLimit: number) {
+  return {
+    plate: { type: 'string', minLength: 1, maxLength: 32 },
+    pattern: { type: 'string', minLength: 1, maxLength: 64 },
+    tiers: { type: 'array', items: { type: 'string', enum: [...MATCH_TIERS] }, minItems: 1 },
+    maxDistance: { type: 'integer', minimum: 0, maximum: 2 },
+    state: { type: 'string', minLength: 1, maxLength: 8 },
+    cameraId: { type: 'string', minLength: 1 },
+    from: timeInput,
+    to: timeInput,
+    limit: { type: 'integer', minimum: 1, maximum: maxLimit },
+  } as const;
+}
+
 export const freeObject = { type: 'object', additionalProperties: true } as const;
 
 export const okSchema = { type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' } } } as const;

@@ -6,10 +6,10 @@
  * the search names an approval that covers them (docs/sensitive-places.md).
  */
 import type { FastifyInstance } from 'fastify';
-import { MATCH_TIERS, type MatchTier } from '../../types.js';
+import type { MatchTier } from '../../types.js';
 import { actorOf } from '../auth.js';
 import type { OpsContext } from '../context.js';
-import { authErrors, freeObject, timeInput } from '../schemas.js';
+import { authErrors, freeObject, searchQueryProperties } from '../schemas.js';
 import { timeOf } from '../time.js';
 
 /** Who may search. */
@@ -56,15 +56,7 @@ export function searchRoutes(app: FastifyInstance, ctx: OpsContext): void {
         required: ['from', 'to', 'purpose'],
         additionalProperties: false,
         properties: {
-          plate: { type: 'string', minLength: 1, maxLength: 32 },
-          pattern: { type: 'string', minLength: 1, maxLength: 64 },
-          tiers: { type: 'array', items: { type: 'string', enum: [...MATCH_TIERS] }, minItems: 1 },
-          maxDistance: { type: 'integer', minimum: 0, maximum: 2 },
-          state: { type: 'string', minLength: 1, maxLength: 8 },
-          cameraId: { type: 'string', minLength: 1 },
-          from: timeInput,
-          to: timeInput,
-          limit: { type: 'integer', minimum: 1, maximum: 10_000_000 },
+          ...searchQueryProperties(10_000_000),
           purpose: { type: 'string', minLength: 1, description: 'purpose code (docs/audit.md)' },
           case: { type: 'string', minLength: 1 },
           reason: { type: 'string', minLength: 1, description: 'required when the window reaches reads older than one year' },

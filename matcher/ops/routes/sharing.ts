@@ -6,10 +6,10 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { APPROVAL_KINDS, Sharing, type ApprovalKind, type ShareQuery } from '../../sharing/requests.js';
-import { MATCH_TIERS, type MatchTier } from '../../types.js';
+import type { MatchTier } from '../../types.js';
 import { actorOf } from '../auth.js';
 import type { OpsContext } from '../context.js';
-import { authErrors, errorSchema, freeObject, timeInput } from '../schemas.js';
+import { authErrors, errorSchema, freeObject, searchQueryProperties } from '../schemas.js';
 import { timeOf } from '../time.js';
 
 /** Who may record and list requests. */
@@ -62,17 +62,7 @@ export function sharingRoutes(app: FastifyInstance, ctx: OpsContext, pool: pg.Po
             type: 'object',
             required: ['from', 'to'],
             additionalProperties: false,
-            properties: {
-              plate: { type: 'string', minLength: 1, maxLength: 32 },
-              pattern: { type: 'string', minLength: 1, maxLength: 64 },
-              tiers: { type: 'array', items: { type: 'string', enum: [...MATCH_TIERS] }, minItems: 1 },
-              maxDistance: { type: 'integer', minimum: 0, maximum: 2 },
-              state: { type: 'string', minLength: 1, maxLength: 8 },
-              cameraId: { type: 'string', minLength: 1 },
-              from: timeInput,
-              to: timeInput,
-              limit: { type: 'integer', minimum: 1, maximum: 1_000_000 },
-            },
+            properties: searchQueryProperties(1_000_000),
           },
         },
       },
