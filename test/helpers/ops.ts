@@ -2,8 +2,13 @@
  * Accounts and calls for tests of the operations API: users with one role each, logged in
  * with their TOTP code, and requests injected with their session token.
  */
+import pg from 'pg';
+import { PgAuditLog } from '../../matcher/audit/pg-log.js';
+import { DEFAULT_OCR_CLASSES } from '../../matcher/core/plate.js';
 import type { OpsServer } from '../../matcher/ops/server.js';
 import { People, type Role } from '../../matcher/people/index.js';
+import { prepareDatabase } from '../../matcher/store/open.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 /** The password of every test account. */
 export const PASSWORD = 'correct horse battery staple';
@@ -44,4 +49,29 @@ export async function injectAs(ops: OpsServer, token: string | undefined, method
   });
   const json = (r.headers['content-type'] ?? '').toString().startsWith('application/json');
   return { status: r.statusCode, body: json && r.body !== '' ? (JSON.parse(r.body) as Record<string, unknown>) : {}, raw: r.body, headers: r.headers };
+}
+
+/** A test database ready for an ops server: schema migrated, the PostgreSQL audit log open. */
+export interface OpsDatabase {
+  db: TestDatabase;
+  pool: pg.Pool;
+  audit: PgAuditLog;
+}
+
+/** Creates the database `name` (dropped by {@link closeOpsDatabase}) with a pool of `max` connections. */
+export async function openOpsDatabase(name: string, max = 8): Promise<OpsDatabase> {
+  const db = await createTestDatabase(name);
+  const pool = new pg.Pool({ connectionString: db.url, max });
+  // DROP DATABASE ... WITH (FORCE) may end a connection that is still closing: not a failure.
+  pool.on('error', () => undefined);
+  await prepareDatabase(pool, DEFAULT_OCR_CLASSES);
+  const audit = await PgAuditLog.open(pool, { actor: 'platesieve-ops' });
+  return { db, pool, audit };
+}
+
+/** Closes the audit log and the pool and drops the database; parts never opened are skipped. */
+export async function closeOpsDatabase(d: Partial<OpsDatabase>): Promise<void> {
+  await d.audit?.close();
+  await d.pool?.end();
+  await d.db?.drop();
 }

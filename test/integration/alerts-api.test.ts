@@ -8,16 +8,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgAuditLog, readPgAudit } from '../../matcher/audit/pg-log.js';
 import type { AuditRecord } from '../../matcher/audit/types.js';
-import { DEFAULT_OCR_CLASSES } from '../../matcher/core/plate.js';
 import { pgAuditSource } from '../../matcher/ops/audit-source.js';
 import { createOpsServer, type OpsServer } from '../../matcher/ops/server.js';
 import type { Role } from '../../matcher/people/index.js';
-import { prepareDatabase } from '../../matcher/store/open.js';
 import { alertRow } from '../../matcher/store/rows.js';
 import { StoreWriter } from '../../matcher/store/writer.js';
 import type { Alert } from '../../matcher/types.js';
-import { addAndLogin, injectAs, type ApiResult } from '../helpers/ops.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { addAndLogin, injectAs, type ApiResult, closeOpsDatabase, openOpsDatabase } from '../helpers/ops.js';
+import type { TestDatabase } from '../helpers/postgres.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -69,15 +67,11 @@ async function auditWhere(filter: (r: AuditRecord) => boolean): Promise<AuditRec
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase('alerts_api');
-  pool = new pg.Pool({ connectionString: db.url, max: 6 });
-  pool.on('error', () => undefined);
-  await prepareDatabase(pool, DEFAULT_OCR_CLASSES);
+  ({ db, pool, audit } = await openOpsDatabase('alerts_api', 6));
   const none = new Map<string, number>();
   await new StoreWriter(pool).write({ reads: [], alerts: [...VERIFY_SET, ...STATS_SET.map(([a]) => a)].map((a) => alertRow(a, RETENTION, none, REAL_NOW)), deadletters: [] });
   // The store's sweep escalated d3 when its 5-minute AMBER window passed.
   await pool.query(`INSERT INTO platesieve.escalations (alert_id, agency, list, priority, kind, deadline, escalated_at) VALUES ('d3', 'CA0010000', 'AMBER', 3, 'list', $1, $2)`, [T1 + 3000 + 5 * MIN, T1 + 3000 + 5 * MIN + 15_000]);
-  audit = await PgAuditLog.open(pool, { actor: 'platesieve-ops' });
   ops = await createOpsServer({
     pool, audit, auditSource: pgAuditSource(pool), now, loginsPerMinute: 0,
     escalation: { urgentMinutes: 10, routineMinutes: 60, urgentPriority: 2, lists: { AMBER: 5 } },
@@ -88,9 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ops?.close();
-  await audit?.close();
-  await pool?.end();
-  await db?.drop();
+  await closeOpsDatabase({ db, pool, audit });
 });
 
 describe('dispositions through the API', () => {

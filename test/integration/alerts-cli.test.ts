@@ -13,15 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgAuditLog, readPgAudit } from '../../matcher/audit/pg-log.js';
 import type { AuditRecord } from '../../matcher/audit/types.js';
 import { writeSession } from '../../matcher/cli/api-client.js';
-import { DEFAULT_OCR_CLASSES } from '../../matcher/core/plate.js';
 import { pgAuditSource } from '../../matcher/ops/audit-source.js';
 import { createOpsServer, type OpsServer } from '../../matcher/ops/server.js';
-import { osActor, prepareDatabase } from '../../matcher/store/open.js';
+import { osActor } from '../../matcher/store/open.js';
 import { alertRow } from '../../matcher/store/rows.js';
 import { StoreWriter } from '../../matcher/store/writer.js';
 import type { Alert } from '../../matcher/types.js';
 import { CLI, ROOT, ensureBuilt, type RunResult } from '../helpers/cli.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { closeOpsDatabase, openOpsDatabase } from '../helpers/ops.js';
+import type { TestDatabase } from '../helpers/postgres.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -73,12 +73,8 @@ async function fileAudit(): Promise<AuditRecord[]> {
 
 beforeAll(async () => {
   ensureBuilt();
-  db = await createTestDatabase('alerts_cli');
-  pool = new pg.Pool({ connectionString: db.url, max: 4 });
-  pool.on('error', () => undefined);
-  await prepareDatabase(pool, DEFAULT_OCR_CLASSES);
+  ({ db, pool, audit } = await openOpsDatabase('alerts_cli', 4));
   await new StoreWriter(pool).write({ reads: [], alerts: ALERTS.map((a) => alertRow(a, RETENTION, new Map(), REAL_NOW)), deadletters: [] });
-  audit = await PgAuditLog.open(pool, { actor: 'platesieve-ops' });
   ops = await createOpsServer({ pool, audit, auditSource: pgAuditSource(pool), loginsPerMinute: 0 });
   await ops.people.addUser({ username: 'opr', password: PASSWORD, roles: ['operator'] }, 'test-setup');
   const s = await ops.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'opr', password: PASSWORD } });
@@ -91,9 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ops?.close();
-  await audit?.close();
-  await pool?.end();
-  await db?.drop();
+  await closeOpsDatabase({ db, pool, audit });
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 

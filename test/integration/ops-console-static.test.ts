@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgAuditLog } from '../../matcher/audit/pg-log.js';
-import { DEFAULT_OCR_CLASSES } from '../../matcher/core/plate.js';
 import { pgAuditSource } from '../../matcher/ops/audit-source.js';
 import { CONSOLE_CSP } from '../../matcher/ops/console.js';
 import { createOpsServer, type OpsServer } from '../../matcher/ops/server.js';
-import { prepareDatabase } from '../../matcher/store/open.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { closeOpsDatabase, openOpsDatabase } from '../helpers/ops.js';
+import type { TestDatabase } from '../helpers/postgres.js';
 
 const INDEX = '<!doctype html><html><head><script type="module" src="/assets/x.js"></script></head><body><div id="app"></div></body></html>';
 const SCRIPT = 'console.log("platesieve console");';
@@ -28,11 +27,7 @@ let unbuilt: OpsServer;
 let off: OpsServer;
 
 beforeAll(async () => {
-  db = await createTestDatabase('ops_console');
-  pool = new pg.Pool({ connectionString: db.url, max: 4 });
-  pool.on('error', () => undefined);
-  await prepareDatabase(pool, DEFAULT_OCR_CLASSES);
-  audit = await PgAuditLog.open(pool, { actor: 'platesieve-ops' });
+  ({ db, pool, audit } = await openOpsDatabase('ops_console', 4));
   root = await mkdtemp(join(tmpdir(), 'platesieve-console-'));
   await mkdir(join(root, 'assets'));
   await writeFile(join(root, 'index.html'), INDEX);
@@ -48,9 +43,7 @@ afterAll(async () => {
   await served?.close();
   await unbuilt?.close();
   await off?.close();
-  await audit?.close();
-  await pool?.end();
-  await db?.drop();
+  await closeOpsDatabase({ db, pool, audit });
   if (root !== undefined) await rm(root, { recursive: true, force: true });
 });
 

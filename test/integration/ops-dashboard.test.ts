@@ -11,13 +11,12 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgAuditLog } from '../../matcher/audit/pg-log.js';
-import { DEFAULT_OCR_CLASSES } from '../../matcher/core/plate.js';
 import { pgAuditSource } from '../../matcher/ops/audit-source.js';
 import { DashboardSampler, histogramQuantile, type DashboardView } from '../../matcher/ops/dashboard.js';
 import { parsePromText } from '../../matcher/ops/prometheus-text.js';
 import { createOpsServer, type OpsServer } from '../../matcher/ops/server.js';
-import { prepareDatabase } from '../../matcher/store/open.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { closeOpsDatabase, openOpsDatabase } from '../helpers/ops.js';
+import type { TestDatabase } from '../helpers/postgres.js';
 
 interface Peer { server: Server; url: string; metrics: string; health: { code: number; body: string } }
 
@@ -207,11 +206,7 @@ describe('GET /api/dashboard', () => {
   let serve: Peer;
 
   beforeAll(async () => {
-    db = await createTestDatabase('ops_dashboard');
-    pool = new pg.Pool({ connectionString: db.url, max: 4 });
-    pool.on('error', () => undefined);
-    await prepareDatabase(pool, DEFAULT_OCR_CLASSES);
-    audit = await PgAuditLog.open(pool, { actor: 'platesieve-ops' });
+    ({ db, pool, audit } = await openOpsDatabase('ops_dashboard', 4));
     serve = await peer(serveText({ reads: 0, alerts: [0, 0], buckets: [0, 0, 0, 0, 0, 0], ages: { ncic: 5 } }));
     peers.push(serve);
     ops = await createOpsServer({
@@ -222,9 +217,7 @@ describe('GET /api/dashboard', () => {
 
   afterAll(async () => {
     await ops?.close();
-    await audit?.close();
-    await pool?.end();
-    await db?.drop();
+    await closeOpsDatabase({ db, pool, audit });
   });
 
   async function view(token: string): Promise<DashboardView> {

@@ -9,16 +9,15 @@ import { connect, type NatsConnection } from 'nats';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgAuditLog, readPgAudit } from '../../matcher/audit/pg-log.js';
-import { DEFAULT_OCR_CLASSES } from '../../matcher/core/plate.js';
 import { pgAuditSource } from '../../matcher/ops/audit-source.js';
 import { createOpsServer, type OpsServer } from '../../matcher/ops/server.js';
 import { People, type Role } from '../../matcher/people/index.js';
-import { prepareDatabase } from '../../matcher/store/open.js';
 import { alertRow } from '../../matcher/store/rows.js';
 import { StoreWriter } from '../../matcher/store/writer.js';
 import type { Alert } from '../../matcher/types.js';
 import { startNatsServer, type NatsServerHandle } from '../helpers/nats-server.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { closeOpsDatabase, openOpsDatabase } from '../helpers/ops.js';
+import type { TestDatabase } from '../helpers/postgres.js';
 
 const PASSWORD = 'correct horse battery staple';
 const MINUTE = 60_000;
@@ -129,11 +128,7 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase('ops_live');
-  pool = new pg.Pool({ connectionString: db.url, max: 8 });
-  pool.on('error', () => undefined);
-  await prepareDatabase(pool, DEFAULT_OCR_CLASSES);
-  audit = await PgAuditLog.open(pool, { actor: 'platesieve-ops' });
+  ({ db, pool, audit } = await openOpsDatabase('ops_live', 8));
   nats = await startNatsServer();
   nc = await connect({ servers: nats.url });
   ops = await createOpsServer({
@@ -148,9 +143,7 @@ afterAll(async () => {
   await ops?.close();
   await nc?.close();
   await nats?.stop();
-  await audit?.close();
-  await pool?.end();
-  await db?.drop();
+  await closeOpsDatabase({ db, pool, audit });
 });
 
 const baseAlert = { readId: 'r-1', plate: '7ABC123', matchedPlate: '7ABC123', entryId: 'E-1', list: 'STOLEN_VEHICLE', match: 'exact', distance: 0, score: 1, hotlistVersion: 'v1', hotlistAgeS: 3, verify: 'confirm with NCIC', agency: 'A1' };

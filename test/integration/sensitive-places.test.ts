@@ -18,13 +18,12 @@ import { DEFAULT_OCR_CLASSES, ocrClassMap } from '../../matcher/core/plate.js';
 import { pgAuditSource } from '../../matcher/ops/audit-source.js';
 import { createOpsServer, type OpsServer } from '../../matcher/ops/server.js';
 import type { Role } from '../../matcher/people/index.js';
-import { prepareDatabase } from '../../matcher/store/open.js';
 import { readRow } from '../../matcher/store/rows.js';
 import { StoreWriter } from '../../matcher/store/writer.js';
 import type { ReadRecord } from '../../matcher/types.js';
 import { CLI, ROOT, ensureBuilt, type RunResult } from '../helpers/cli.js';
-import { addAndLogin, injectAs, type ApiResult } from '../helpers/ops.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { addAndLogin, injectAs, type ApiResult, closeOpsDatabase, openOpsDatabase } from '../helpers/ops.js';
+import type { TestDatabase } from '../helpers/postgres.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -61,17 +60,13 @@ async function requestApproval(user: string, caseNo: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase('sensitive');
-  pool = new pg.Pool({ connectionString: db.url, max: 8 });
-  pool.on('error', () => undefined);
-  await prepareDatabase(pool, DEFAULT_OCR_CLASSES);
+  ({ db, pool, audit } = await openOpsDatabase('sensitive', 8));
   const classes = ocrClassMap(DEFAULT_OCR_CLASSES);
   await new StoreWriter(pool).write({
     reads: [rec('r-street', 'cam-street', REAL_NOW - 2 * DAY), rec('r-clinic', 'cam-clinic', REAL_NOW - DAY)].map((r) => readRow(r, classes, new Map())),
     alerts: [],
     deadletters: [],
   });
-  audit = await PgAuditLog.open(pool, { actor: 'platesieve-ops' });
   ops = await createOpsServer({
     pool, audit, auditSource: pgAuditSource(pool), now, loginsPerMinute: 0, session: { ttlMs: 30 * DAY, idleTimeoutMs: 30 * DAY },
     sensitivePlaces: { tags: {}, cameras: { 'cam-clinic': ['healthcare'] }, approvalHours: 2 },
@@ -82,9 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ops?.close();
-  await audit?.close();
-  await pool?.end();
-  await db?.drop();
+  await closeOpsDatabase({ db, pool, audit });
 });
 
 describe('sensitive places', () => {

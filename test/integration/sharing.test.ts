@@ -19,14 +19,13 @@ import { writeSession } from '../../matcher/cli/api-client.js';
 import { pgAuditSource } from '../../matcher/ops/audit-source.js';
 import { createOpsServer, type OpsServer } from '../../matcher/ops/server.js';
 import type { Role } from '../../matcher/people/index.js';
-import { prepareDatabase } from '../../matcher/store/open.js';
 import { readRow } from '../../matcher/store/rows.js';
 import { StoreWriter } from '../../matcher/store/writer.js';
 import type { ReadRecord } from '../../matcher/types.js';
 import { CLI, ROOT, ensureBuilt, type RunResult } from '../helpers/cli.js';
 import { startNatsServer, uniquePrefix, type NatsServerHandle } from '../helpers/nats-server.js';
-import { addAndLogin, injectAs, type ApiResult } from '../helpers/ops.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { addAndLogin, injectAs, type ApiResult, closeOpsDatabase, openOpsDatabase } from '../helpers/ops.js';
+import type { TestDatabase } from '../helpers/postgres.js';
 
 const DAY = 86_400_000;
 const REAL_NOW = Date.now();
@@ -55,17 +54,13 @@ const query = { plate: '7ABC123', from: REAL_NOW - 10 * DAY, to: REAL_NOW };
 const local = { agency: 'Denver PD', federal: false, requester: 'Det. R. Ortiz', purpose: 'ROBBERY', case: 'DPD-2026-0101', query };
 
 beforeAll(async () => {
-  db = await createTestDatabase('sharing');
-  pool = new pg.Pool({ connectionString: db.url, max: 8 });
-  pool.on('error', () => undefined);
-  await prepareDatabase(pool, DEFAULT_OCR_CLASSES);
+  ({ db, pool, audit } = await openOpsDatabase('sharing', 8));
   const classes = ocrClassMap(DEFAULT_OCR_CLASSES);
   await new StoreWriter(pool).write({
     reads: [rec('r1', '7ABC123', REAL_NOW - 2 * DAY), rec('r2', '7A8C123', REAL_NOW - DAY), rec('r3', 'ZZZ999', REAL_NOW - DAY)].map((r) => readRow(r, classes, new Map())),
     alerts: [],
     deadletters: [],
   });
-  audit = await PgAuditLog.open(pool, { actor: 'platesieve-ops' });
   nats = await startNatsServer({ jetstream: true });
   nc = await connect({ servers: nats.url });
   ops = await createOpsServer({ pool, audit, auditSource: pgAuditSource(pool), nats: nc, bucket: `share-${uniquePrefix()}`, now, loginsPerMinute: 0 });
@@ -77,9 +72,7 @@ afterAll(async () => {
   await ops?.close();
   await nc?.close();
   await nats?.stop();
-  await audit?.close();
-  await pool?.end();
-  await db?.drop();
+  await closeOpsDatabase({ db, pool, audit });
 });
 
 describe('sharing', () => {
