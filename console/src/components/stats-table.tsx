@@ -7,25 +7,11 @@
 import { Fragment } from 'preact';
 import { num, pct } from '../format.js';
 
-export interface GroupStats {
-  alerts: number;
-  dispositioned: number;
-  confirmed: number;
-  rejected: number;
-  noAction: number;
-  confirmedRate: number | null;
-  rejectedRate: number | null;
-}
+// The server's own types, imported as types only: nothing of the server enters the bundle, and
+// a change of the statistics' shape fails the console's typecheck instead of its pages.
+import type { AlertStats, GroupStats, ListThreshold } from '../../../matcher/dispositions/stats.js';
 
-/** matcher/dispositions/stats.ts ListThreshold */
-export interface ListThreshold {
-  list: string;
-  threshold: number | null;
-  confirmedKept: number;
-  confirmed: number;
-  rejectedRemoved: number;
-  rejected: number;
-}
+export type { AlertStats, GroupStats, ListThreshold };
 
 /**
  * A group key: a long one may wrap after an underscore (A_LONG_<wbr>LOCAL_LIST) when its table

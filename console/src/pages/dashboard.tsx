@@ -9,7 +9,7 @@ import type { PageProps } from '../app.js';
 import { api, query } from '../api.js';
 import { Chart } from '../components/chart.js';
 import { STATS_ROLES, allows } from '../contracts.js';
-import { StatsTable, ThresholdsTable, type GroupStats, type ListThreshold } from '../components/stats-table.js';
+import { StatsTable, ThresholdsTable, type AlertStats } from '../components/stats-table.js';
 import { time } from '../format.js';
 import { useLoad } from '../use-load.js';
 
@@ -27,16 +27,7 @@ interface Dashboard {
   };
 }
 
-interface Stats {
-  total: GroupStats;
-  byList: Record<string, GroupStats>;
-  byTier: Record<string, GroupStats>;
-  byScoreBand: Record<string, GroupStats>;
-  byCamera: Record<string, GroupStats>;
-  byConfusion: Record<string, GroupStats>;
-  thresholds: ListThreshold[];
-  keep: number;
-}
+type Stats = AlertStats;
 
 const REFRESH_MS = 15_000;
 const PALETTE = ['#1f6feb', '#d1242f', '#1a7f37', '#9a6700', '#8250df', '#bf3989'];
